@@ -1,0 +1,189 @@
+"""The lake layout: the one place that knows where every object of the lake lives.
+
+``{lake}`` is an ``s3://bucket/prefix`` URI. Hive-style keys, so DuckDB, Athena, Trino and Spark read the
+data as it is::
+
+    {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/part-{00000}.parquet
+    {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_manifest.json
+    {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/validation.json (+ validation.html)
+    {lake}/quarantine/account_id={auth_id}/call_date={YYYY-MM-DD}/rejects.jsonl
+    {lake}/reports/trai_summary/account_id={auth_id}/period={YYYY-MM | YYYY-MM-DD}/summary.{csv,json,html,pdf}
+    {lake}/reports/trai_retention/account_id={auth_id}/as_of={YYYY-MM-DD}/retention.{csv,json,html,pdf}
+    {lake}/retention/deletions/account_id={auth_id}/{deleted_at}-{call_date}.json   (append-only log)
+    {lake}/_staging/...                                                            (in-flight writes)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_ACCOUNT_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_PERIOD_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+_PARTITION_RE = re.compile(r"account_id=(?P<account>[^/]+)/call_date=(?P<day>\d{4}-\d{2}-\d{2})/")
+
+MANIFEST_NAME = "_manifest.json"
+PART_TEMPLATE = "part-{index:05d}.parquet"
+REPORT_FORMATS = ("csv", "json", "html", "pdf")
+
+
+def _check_account(account_id: str) -> str:
+    if not _ACCOUNT_RE.match(account_id or ""):
+        raise ValueError(f"account_id {account_id!r} is not a valid Vobiz auth id (letters, digits, _ . -)")
+    return account_id
+
+
+def _day(value: dt.date | str) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ValueError(f"{value!r} is not a calendar day (YYYY-MM-DD)") from None
+
+
+@dataclass(frozen=True)
+class LakeLayout:
+    """Object keys of one lake, rooted at ``s3://bucket/prefix``.
+
+    :param bucket: the S3 bucket.
+    :param prefix: the key prefix inside the bucket, without leading or trailing slashes (may be empty).
+    """
+
+    bucket: str
+    prefix: str = ""
+
+    @classmethod
+    def from_uri(cls, lake_uri: str) -> LakeLayout:
+        """Parse ``s3://bucket/prefix`` (a trailing slash is ignored)."""
+        if not lake_uri or not lake_uri.startswith("s3://"):
+            raise ValueError(f"lake_uri must look like s3://bucket/prefix, got {lake_uri!r}")
+        rest = lake_uri[len("s3://") :]
+        bucket, _, prefix = rest.partition("/")
+        if not bucket:
+            raise ValueError(f"lake_uri {lake_uri!r} names no bucket")
+        return cls(bucket=bucket, prefix=prefix.strip("/"))
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+
+    def key(self, *parts: str) -> str:
+        """Join ``parts`` under the lake prefix."""
+        joined = "/".join(p.strip("/") for p in parts if p)
+        return f"{self.prefix}/{joined}" if self.prefix else joined
+
+    def s3_uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    # -- CDR partitions ---------------------------------------------------------------------------------
+    @property
+    def cdr_root(self) -> str:
+        """Key prefix of the CDR dataset (ending with a slash)."""
+        return self.key("cdr") + "/"
+
+    def account_prefix(self, account_id: str) -> str:
+        return self.key("cdr", f"account_id={_check_account(account_id)}") + "/"
+
+    def partition_prefix(self, account_id: str, call_date: dt.date | str) -> str:
+        """Key prefix of one day's partition (ending with a slash)."""
+        return (
+            self.key("cdr", f"account_id={_check_account(account_id)}", f"call_date={_day(call_date)}") + "/"
+        )
+
+    def part_key(self, account_id: str, call_date: dt.date | str, index: int) -> str:
+        return self.partition_prefix(account_id, call_date) + PART_TEMPLATE.format(index=index)
+
+    def manifest_key(self, account_id: str, call_date: dt.date | str) -> str:
+        return self.partition_prefix(account_id, call_date) + MANIFEST_NAME
+
+    @staticmethod
+    def is_part_key(key: str) -> bool:
+        name = key.rsplit("/", 1)[-1]
+        return name.startswith("part-") and name.endswith(".parquet")
+
+    @staticmethod
+    def parse_partition(key: str) -> tuple[str, str] | None:
+        """Return ``(account_id, call_date)`` of a key inside a partition, or None."""
+        m = _PARTITION_RE.search(key)
+        return (m["account"], m["day"]) if m else None
+
+    # -- beside the partition ---------------------------------------------------------------------------
+    def quality_prefix(self, account_id: str, call_date: dt.date | str) -> str:
+        return (
+            self.key("quality", f"account_id={_check_account(account_id)}", f"call_date={_day(call_date)}")
+            + "/"
+        )
+
+    def validation_key(self, account_id: str, call_date: dt.date | str, ext: str = "json") -> str:
+        return self.quality_prefix(account_id, call_date) + f"validation.{ext}"
+
+    def rejects_key(self, account_id: str, call_date: dt.date | str) -> str:
+        return (
+            self.key("quarantine", f"account_id={_check_account(account_id)}", f"call_date={_day(call_date)}")
+            + "/rejects.jsonl"
+        )
+
+    def staging_prefix(self, account_id: str, call_date: dt.date | str, token: str) -> str:
+        """Where a run writes before it publishes; invisible to readers of ``cdr/``."""
+        return (
+            self.key(
+                "_staging",
+                "cdr",
+                f"account_id={_check_account(account_id)}",
+                f"call_date={_day(call_date)}",
+                token,
+            )
+            + "/"
+        )
+
+    # -- reports ----------------------------------------------------------------------------------------
+    @property
+    def reports_root(self) -> str:
+        """Key prefix under which every report lives (the UI serves nothing else)."""
+        return self.key("reports") + "/"
+
+    def summary_report_prefix(self, account_id: str, period: str) -> str:
+        if not _PERIOD_RE.match(period):
+            raise ValueError(f"period must be YYYY-MM or YYYY-MM-DD, got {period!r}")
+        return (
+            self.key(
+                "reports", "trai_summary", f"account_id={_check_account(account_id)}", f"period={period}"
+            )
+            + "/"
+        )
+
+    def summary_report_key(self, account_id: str, period: str, ext: str) -> str:
+        _check_format(ext)
+        return self.summary_report_prefix(account_id, period) + f"summary.{ext}"
+
+    def retention_report_prefix(self, account_id: str, as_of: dt.date | str) -> str:
+        return (
+            self.key(
+                "reports",
+                "trai_retention",
+                f"account_id={_check_account(account_id)}",
+                f"as_of={_day(as_of)}",
+            )
+            + "/"
+        )
+
+    def retention_report_key(self, account_id: str, as_of: dt.date | str, ext: str) -> str:
+        _check_format(ext)
+        return self.retention_report_prefix(account_id, as_of) + f"retention.{ext}"
+
+    # -- retention enforcement --------------------------------------------------------------------------
+    def deletion_log_prefix(self, account_id: str) -> str:
+        return self.key("retention", "deletions", f"account_id={_check_account(account_id)}") + "/"
+
+    def deletion_log_key(self, account_id: str, call_date: dt.date | str, deleted_at: dt.datetime) -> str:
+        stamp = deleted_at.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        return self.deletion_log_prefix(account_id) + f"{stamp}-{_day(call_date)}.json"
+
+
+def _check_format(ext: str) -> None:
+    if ext not in REPORT_FORMATS:
+        raise ValueError(f"report format must be one of {REPORT_FORMATS}, got {ext!r}")
