@@ -1,0 +1,42 @@
+"""Names and defaults shared by the DAGs, operators and the UI page.
+
+DAG params default to Jinja expressions over Airflow Variables, so a deployment configures the lake, the
+timezone and the re-pull window with Variables (or per run with params) and nothing is read from the metadata
+database when a DAG file is parsed.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+#: Airflow Variables and their defaults.
+VAR_LAKE_URI = "vobiz_lake_uri"
+DEFAULT_LAKE_URI = "s3://vobiz-lake/lake"
+VAR_TIMEZONE = "vobiz_timezone"
+#: Partitions are calendar days of a call's start_time in this timezone (TRAI reports live in IST).
+DEFAULT_TIMEZONE = "Asia/Kolkata"
+VAR_REPULL_DAYS = "vobiz_repull_days"
+DEFAULT_REPULL_DAYS = 3
+VAR_METHOD = "vobiz_method"
+DEFAULT_METHOD = "export"
+VAR_ACCOUNT_ID = "vobiz_account_id"
+VAR_RETENTION_YEARS = "vobiz_retention_years"
+DEFAULT_RETENTION_YEARS = 2
+#: Key for keyed HMAC tokens of phone numbers in machine-readable reports: the password of this connection.
+HMAC_CONN_ID = "vobiz_report_hmac"
+
+DEFAULT_VOBIZ_CONN_ID = "vobiz_default"
+DEFAULT_AWS_CONN_ID = "aws_default"
+
+INGEST_DAG_ID = "vobiz_cdr_ingest"
+SUMMARY_DAG_ID = "vobiz_trai_summary"
+RETENTION_DAG_ID = "vobiz_trai_retention"
+
+#: One event per published (or restated) partition; its ``extra`` carries ``account_id``, ``call_date``,
+#: ``lake_uri``, ``row_count``, ``content_sha256`` and ``changed``.
+CDR_PARTITION_ASSET = Asset(name="vobiz_cdr_partition")
+
+
+def var_template(name: str, default: object) -> str:
+    """A Jinja expression reading Variable ``name`` at run time, falling back to ``default``."""
+    return "{{ var.value.get(" + repr(name) + ", " + repr(str(default)) + ") }}"
