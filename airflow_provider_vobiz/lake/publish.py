@@ -117,17 +117,20 @@ def publish_partition(
     had_rejects = storage.exists(rejects_key)
     keep_staging = False
     try:
-        for p in parts:
-            _upload(storage, p.path, staging + "new/" + p.name, "application/vnd.apache.parquet")
-        if rejects_path:
-            _upload(storage, rejects_path, staging + "new/rejects.jsonl", "application/x-ndjson")
-        old_keys = [*published_parts, *([manifest_key] if manifest_key in published else [])]
-        if had_rejects:
-            old_keys.append(rejects_key)
-        for i, key in enumerate(old_keys):
-            backup_key = staging + f"old/{i:05d}-" + key.rsplit("/", 1)[-1]
-            storage.copy(key, backup_key)
-            backup[key] = backup_key
+        try:
+            _stage(storage, staging, parts, rejects_path)
+            old_keys = [*published_parts, *([manifest_key] if manifest_key in published else [])]
+            if had_rejects:
+                old_keys.append(rejects_key)
+            for i, key in enumerate(old_keys):
+                backup_key = staging + f"old/{i:05d}-" + key.rsplit("/", 1)[-1]
+                storage.copy(key, backup_key)
+                backup[key] = backup_key
+        except Exception as err:
+            raise PublishError(
+                f"staging {layout.s3_uri(prefix)} failed before anything published was touched; the "
+                f"previous partition is unchanged: {err}"
+            ) from err
 
         try:
             for p, key in zip(parts, new_keys, strict=True):
@@ -177,6 +180,13 @@ def publish_partition(
         " (restated)" if restated else "",
     )
     return PublishResult(manifest=manifest, changed=True, restated=restated)
+
+
+def _stage(storage: LakeStorage, staging: str, parts: list[LocalPart], rejects_path: str | None) -> None:
+    for p in parts:
+        _upload(storage, p.path, staging + "new/" + p.name, "application/vnd.apache.parquet")
+    if rejects_path:
+        _upload(storage, rejects_path, staging + "new/rejects.jsonl", "application/x-ndjson")
 
 
 def _restore(storage: LakeStorage, backup: dict[str, str], added: list[str]) -> None:
