@@ -45,6 +45,8 @@ _KEY_SCHEMA = pa.schema(
 _SPILL_SCHEMA = FILE_SCHEMA.append(pa.field("__seq", pa.int64()))
 _MAX_SLICES = 512
 _KEY_FLUSH_ROWS = 65_536
+#: In-window rows buffered before they are split into time slices (about 30 MB of CDRs).
+_ROW_FLUSH_ROWS = 65_536
 
 
 class DayAssembler:
@@ -78,6 +80,8 @@ class DayAssembler:
         self._keys = pq.ParquetWriter(self._keys_path, _KEY_SCHEMA, compression="none")
         self._key_buf: list[pa.RecordBatch] = []
         self._key_buf_rows = 0
+        self._row_buf: list[pa.RecordBatch] = []
+        self._row_buf_rows = 0
         self.rows_in = 0
         self.rows_in_window = 0
         self.stats: dict[str, int] = {}
@@ -105,6 +109,17 @@ class DayAssembler:
         if not rows.num_rows:
             return
         self.rows_in_window += rows.num_rows
+        # Buffer a few batches so that each row is moved once, in few large writes per slice.
+        self._row_buf.append(rows)
+        self._row_buf_rows += rows.num_rows
+        if self._row_buf_rows >= _ROW_FLUSH_ROWS:
+            self._flush_rows()
+
+    def _flush_rows(self) -> None:
+        if not self._row_buf:
+            return
+        rows = pa.Table.from_batches(self._row_buf, schema=_SPILL_SCHEMA)
+        self._row_buf, self._row_buf_rows = [], 0
         us = rows.column("start_time").cast(pa.int64()).to_numpy()
         slice_of = (us - self._start_us) // self._width_us
         order = np.argsort(slice_of, kind="stable")
@@ -114,7 +129,7 @@ class DayAssembler:
         starts = np.concatenate(([0], bounds))
         ends = np.concatenate((bounds, [len(slice_sorted)]))
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            self._writer(int(slice_sorted[a])).write_batch(rows.slice(a, b - a))
+            self._writer(int(slice_sorted[a])).write_table(rows.slice(a, b - a))
 
     def _add_keys(self, keys: pa.RecordBatch) -> None:
         self._key_buf.append(keys)
@@ -150,13 +165,15 @@ class DayAssembler:
             tmp = os.path.join(self.workdir, "duckdb-tmp")
             con.execute("SET temp_directory = '" + tmp.replace("'", "''") + "'")
             con.execute("SET preserve_insertion_order = false")
-            keys = self._keys_path.replace("'", "''")
+            keys = "read_parquet('" + self._keys_path.replace("'", "''") + "')"
+            # Hash-aggregate first: ranking only the uuids seen twice is much cheaper than ranking all.
             losers = con.sql(
                 f"""
+                WITH dup AS (SELECT uuid FROM {keys} GROUP BY uuid HAVING count(*) > 1)
                 SELECT seq, in_window FROM (
-                    SELECT seq, in_window, row_number() OVER (
-                        PARTITION BY uuid ORDER BY updated_at DESC NULLS LAST, seq DESC) AS rn
-                    FROM read_parquet('{keys}')
+                    SELECT k.seq, k.in_window, row_number() OVER (
+                        PARTITION BY k.uuid ORDER BY k.updated_at DESC NULLS LAST, k.seq DESC) AS rn
+                    FROM {keys} AS k SEMI JOIN dup ON k.uuid = dup.uuid
                 ) WHERE rn > 1
                 """
             ).to_arrow_table()
@@ -189,6 +206,7 @@ class DayAssembler:
         if self._finished:
             raise RuntimeError("DayAssembler.tables() can be consumed once")
         self._finished = True
+        self._flush_rows()
         for writer in self._writers.values():
             writer.close()
         losers = pa.array(self._rank())

@@ -121,7 +121,7 @@ class PartWriter:
         if self._error is not None:
             raise self._error
         self._rows_total += group.num_rows
-        self._queue.put(group.combine_chunks())
+        self._queue.put(group)
 
     # -- background encoding ---------------------------------------------------------------------------
     def _encode(self) -> None:
@@ -142,7 +142,10 @@ class PartWriter:
                 if writer is None:
                     path = os.path.join(self.directory, PART_TEMPLATE.format(index=len(self.parts)))
                     writer, rows = self._open(path), 0
-                writer.write_table(group.cast(self.schema), row_group_size=self.row_group_rows)
+                # One contiguous chunk per column: the bytes never depend on how the rows were chunked.
+                writer.write_table(
+                    group.combine_chunks().cast(self.schema), row_group_size=self.row_group_rows
+                )
                 rows += group.num_rows
             if writer is None and not self.parts:
                 path = os.path.join(self.directory, PART_TEMPLATE.format(index=0))
