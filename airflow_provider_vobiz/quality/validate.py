@@ -285,10 +285,7 @@ def checks_from_gx(suite: Suite, gx_result: dict[str, Any]) -> list[CheckResult]
         if set(columns) & set(PHONE_FIELDS):
             detail = mask_values(detail)
             res["result"] = detail
-        exc = res.get("exception_info") or {}
-        if exc.get("raised_exception"):
-            message = str(exc.get("exception_message") or "error")
-            check.error = message.splitlines()[0][:300]
+        check.error = _exception_message(res.get("exception_info"))
         check.success = bool(res.get("success")) and not check.error
         check.element_count = detail.get("element_count")
         check.unexpected_count = detail.get("unexpected_count")
@@ -298,6 +295,18 @@ def checks_from_gx(suite: Suite, gx_result: dict[str, Any]) -> list[CheckResult]
         check.expected = _expected(exp["type"], (res.get("expectation_config") or {}).get("kwargs") or kwargs)
         checks.append(check)
     return checks
+
+
+def _exception_message(info: Any) -> str | None:
+    """The first error GX caught for an expectation: its own shape, or a dict of them keyed by metric."""
+    if not isinstance(info, dict):
+        return None
+    candidates = [info] + [v for v in info.values() if isinstance(v, dict)]
+    for exc in candidates:
+        if exc.get("raised_exception"):
+            message = str(exc.get("exception_message") or "error").strip()
+            return message.splitlines()[0][:300] if message else "error"
+    return None
 
 
 def reconciliation_checks(manifest: dict[str, Any]) -> list[CheckResult]:
