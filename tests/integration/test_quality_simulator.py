@@ -20,7 +20,9 @@ pytestmark = pytest.mark.integration
 @pytest.mark.parametrize("method", ["export", "list"])
 def test_a_clean_simulator_day_passes(s3_lake, vobiz_conn, method):
     context = {"ti": mock.MagicMock()}
-    ingest = VobizCdrToS3Operator(task_id="ingest", lake_uri=s3_lake.uri, call_date="2026-03-02", method=method)
+    ingest = VobizCdrToS3Operator(
+        task_id="ingest", lake_uri=s3_lake.uri, call_date="2026-03-02", method=method
+    )
     summary = ingest.execute(context)
     assert summary["row_count"] > 200
 
