@@ -153,8 +153,18 @@ def read_columns(storage: LakeStorage, keys: list[str], columns: tuple[str, ...]
         return schema.empty_table()
     import pyarrow.dataset as ds
 
+    # Coalesce each row group's projected column chunks into a few large ranged GETs instead of one
+    # request per chunk (15 columns x 8 row groups = 120 GETs for a 1M-call day): S3 has tens of ms to
+    # first byte per request, and moto reads the whole object for every ranged GET (perf.md §E). The
+    # 1 MiB holes read in passing cost less than the round trips they save (1.4 s instead of 3.5-5.9 s).
+    scan = ds.ParquetFragmentScanOptions(
+        pre_buffer=True, cache_options=pa.CacheOptions(hole_size_limit=1 << 20, range_size_limit=64 << 20)
+    )
     dataset = ds.dataset(
-        [storage.path(k) for k in keys], format="parquet", filesystem=storage.filesystem, schema=schema
+        [storage.path(k) for k in keys],
+        format=ds.ParquetFileFormat(default_fragment_scan_options=scan),
+        filesystem=storage.filesystem,
+        schema=schema,
     )
     return dataset.to_table(columns=names)
 
