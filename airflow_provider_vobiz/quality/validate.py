@@ -452,6 +452,13 @@ def _store(
     gx_result: dict[str, Any],
     manifest: dict[str, Any],
 ) -> None:
+    # The manifest may have been restated while we validated: never stamp new content with an old verdict.
+    current = read_manifest(storage, layout, result.account_id, result.call_date) or {}
+    if current.get("content_sha256") != result.content_sha256:
+        raise QualityError(
+            f"partition {result.account_id}/{result.call_date} was replaced while it was being validated "
+            f"(content {result.content_sha256} -> {current.get('content_sha256')}); run the check again"
+        )
     result.validation_key = layout.validation_key(result.account_id, result.call_date, "json")
     result.html_key = layout.validation_key(result.account_id, result.call_date, "html")
     result.validation_uri = layout.s3_uri(result.validation_key)
@@ -478,11 +485,4 @@ def _store(
         render_html(result, reconciliation).encode(),
         content_type="text/html; charset=utf-8",
     )
-    # The manifest may have been restated while we validated: never stamp new content with an old verdict.
-    current = read_manifest(storage, layout, result.account_id, result.call_date) or {}
-    if current.get("content_sha256") != result.content_sha256:
-        raise QualityError(
-            f"partition {result.account_id}/{result.call_date} was replaced while it was being validated "
-            f"(content {result.content_sha256} -> {current.get('content_sha256')}); run the check again"
-        )
     update_quality(storage, layout, result.account_id, result.call_date, result.manifest_quality())
