@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import os
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -140,9 +141,10 @@ def run_case(case: str) -> tuple[float, float, float, dict]:
     if proc.returncode != 0:
         raise RuntimeError(f"case {case!r} failed with exit code {proc.returncode}")
     line = json.loads(out.strip().splitlines()[-1])
-    # RUSAGE_CHILDREN is the maximum over every child waited for: each runner process has exactly one.
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return line.pop("seconds"), wall, peak_mb, line
+    # RUSAGE_CHILDREN covers every child waited for: each runner process has exactly one.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line["cpu"] = usage.ru_utime + usage.ru_stime
+    return line.pop("seconds"), wall, usage.ru_maxrss / 1024, line
 
 
 def _measure(case: str) -> None:
@@ -183,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             _measure(args.measure)
         return 0
 
+    # A SIGTERM still stops the S3 server (finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # moto's server in its own process, as S3 would be: in-process it would share this process's GIL.
     port = _free_port()
     server = subprocess.Popen(
@@ -203,17 +207,17 @@ def main(argv: list[str] | None = None) -> int:
                 results[case].append(r)
                 print(
                     f"run {run + 1}/{args.runs} {case:22} {r['seconds']:6.2f}s section, "
-                    f"{r['wall']:6.2f}s process, {r['peak_mb']:7.0f} MB peak RSS",
+                    f"{r['wall']:6.2f}s process, {r['cpu']:6.2f}s process CPU, {r['peak_mb']:7.0f} MB peak RSS",
                     flush=True,
                 )
         print()
         print(f"{args.rows:,}-call day on a local moto S3 server, {args.runs} fresh-process runs each")
-        print(f"{'case':24} {'section s':>22} {'process s':>22} {'peak RSS MB':>22}")
+        print("| case | section s | process s | process CPU s | peak RSS MB |\n|---|---|---|---|---|")
         for case in CASES:
             rs = results[case]
             print(
-                f"{case:24} {_fmt([r['seconds'] for r in rs], ''):>22} "
-                f"{_fmt([r['wall'] for r in rs], ''):>22} {_fmt([r['peak_mb'] for r in rs], '', 0):>22}"
+                f"| {case} | {_fmt([r['seconds'] for r in rs], '')} | {_fmt([r['wall'] for r in rs], '')} | "
+                f"{_fmt([r['cpu'] for r in rs], '')} | {_fmt([r['peak_mb'] for r in rs], '', 0)} |"
             )
         v = statistics.median(r["seconds"] for r in results["validate"])
         ref = statistics.median(r["seconds"] for r in results["read (reference)"])
@@ -221,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         rm = statistics.median(r["peak_mb"] for r in results["read (reference)"])
         first = results["validate"][0]
         print()
+        print(f"load average during the runs: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs")
         print(
             f"validate: {first['expectations']} expectations, status {first['status']}; "
             f"ratio to reading the same columns: {v / ref:.1f}x time, {vm / rm:.1f}x peak RSS"
