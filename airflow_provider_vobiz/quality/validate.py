@@ -62,6 +62,8 @@ class CheckResult:
     family: str | None = None
     description: str | None = None
     columns: tuple[str, ...] = ()
+    #: The row condition, readable (``billsec > 0``): counts are of the rows it selects.
+    condition: str | None = None
     element_count: int | None = None
     unexpected_count: int | None = None
     unexpected_percent: float | None = None
@@ -258,6 +260,26 @@ def _columns_of(kwargs: dict[str, Any]) -> tuple[str, ...]:
     return tuple(cols)
 
 
+def describe_condition(cond: Any) -> str | None:
+    """A GX row condition in words: structured (GX 1.x) or a legacy parser string, as it is."""
+    if not cond:
+        return None
+    if isinstance(cond, str):
+        return cond
+    if not isinstance(cond, dict):
+        return str(cond)
+    kind = cond.get("type")
+    column = (cond.get("column") or {}).get("name", "?")
+    if kind == "comparison":
+        return f"{column} {cond.get('operator')} {cond.get('parameter')!r}"
+    if kind == "nullity":
+        return f"{column} is {'null' if cond.get('is_null', True) else 'not null'}"
+    if kind in ("and", "or"):
+        parts = [describe_condition(c) or "?" for c in cond.get("conditions") or ()]
+        return f" {kind} ".join(f"({p})" for p in parts)
+    return str(cond)
+
+
 def _expected(exp_type: str, kwargs: dict[str, Any]) -> Any:
     if "value" in kwargs:
         return kwargs["value"]
@@ -286,6 +308,7 @@ def checks_from_gx(suite: Suite, gx_result: dict[str, Any]) -> list[CheckResult]
             family=meta.get("family"),
             description=exp.get("description"),
             columns=columns,
+            condition=describe_condition(kwargs.get("row_condition")),
         )
         if res is None:
             check.error = "GX returned no result for this expectation"

@@ -240,3 +240,30 @@ def test_reconciliation_from_the_manifest():
     params = suite_parameters({"row_count": 7, "reconciliation": {"in_window": 7}})
     assert params["manifest_row_count"] == 7 and params["reconciliation_in_window"] == 7
     assert suite_parameters({})["manifest_row_count"] == -1
+
+
+def test_row_conditions_are_described_in_words():
+    from airflow_provider_vobiz.quality.validate import describe_condition
+
+    billsec = {"name": "billsec"}
+    assert describe_condition({"type": "comparison", "column": billsec, "operator": ">", "parameter": 0}) == (
+        "billsec > 0"
+    )
+    assert (
+        describe_condition({"type": "nullity", "column": billsec, "is_null": False}) == "billsec is not null"
+    )
+    both = {
+        "type": "and",
+        "conditions": [
+            {"type": "comparison", "column": billsec, "operator": ">", "parameter": 0},
+            {
+                "type": "comparison",
+                "column": {"name": "call_direction"},
+                "operator": "==",
+                "parameter": "inbound",
+            },
+        ],
+    }
+    assert describe_condition(both) == "(billsec > 0) and (call_direction == 'inbound')"
+    assert describe_condition("billsec > 0 and mos < 3.5") == "billsec > 0 and mos < 3.5"
+    assert describe_condition(None) is None
