@@ -211,6 +211,9 @@ def run_gx(
 ) -> dict[str, Any]:
     """Validate ``table`` with ``suite`` in an ephemeral GX context; return GX's result as JSON.
 
+    ``table`` is consumed: its buffers are freed while it becomes a DataFrame (one copy of the day in
+    memory, not two), so the caller must not use it afterwards.
+
     :param fingerprint: let GX hash the whole DataFrame to label the batch (slow; see
         :func:`_without_gx_fingerprint`).
     """
