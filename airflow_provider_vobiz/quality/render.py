@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from airflow_provider_vobiz.quality.validate import CheckResult, QualityResult
 
 MASK = "******"
+#: How GX's JSON result spells the missing values it lists as unexpected.
+_NULL_TEXT = ("NaT", "NaN", "nan", "None")
 
 
 def mask_phone(value: Any) -> Any:
@@ -44,9 +46,17 @@ def _example(value: Any) -> str:
     return str(value)
 
 
+def _examples(check: CheckResult) -> str:
+    """Up to three examples; nulls say nothing (a not-null check's unexpected values are all null)."""
+    values = [v for v in check.examples if v is not None and v not in _NULL_TEXT][:3]
+    return ", ".join(_example(v) for v in values)
+
+
 def describe_check(check: CheckResult) -> str:
     """One line: severity, name, what it checks, how it failed, up to three (masked) examples."""
     where = f" on {', '.join(check.columns)}" if check.columns else ""
+    if check.condition:
+        where += f" where {check.condition}"
     line = f"{check.severity.upper():8} {check.name} ({check.type}{where})"
     if check.error:
         return f"{line}: could not be evaluated: {check.error}"
@@ -54,8 +64,9 @@ def describe_check(check: CheckResult) -> str:
         pct = f" ({check.unexpected_percent:.2f}%)" if check.unexpected_percent is not None else ""
         of = f" of {check.element_count}" if check.element_count is not None else ""
         line += f": {check.unexpected_count} unexpected{of}{pct}"
-        if check.examples:
-            line += "; e.g. " + ", ".join(_example(v) for v in check.examples[:3])
+        examples = _examples(check)
+        if examples:
+            line += "; e.g. " + examples
         return line
     return f"{line}: observed {_example(check.observed)}, expected {check.expected}"
 
@@ -96,10 +107,11 @@ def render_html(result: QualityResult, reconciliation: dict[str, Any] | None) ->
             detail = c.error
         else:
             detail = f"observed {_example(c.observed)}; expected {c.expected}"
-        examples = ", ".join(_example(v) for v in c.examples[:3]) if not c.success else ""
+        examples = _examples(c) if not c.success else ""
         rows.append(
             f'<tr class="{"ok" if c.success else "bad " + e(c.severity)}">'
-            f"<td>{e(c.name)}</td><td>{e(c.description or c.type)}</td><td>{e(', '.join(c.columns))}</td>"
+            f"<td>{e(c.name)}</td><td>{e(c.description or c.type)}</td>"
+            f"<td>{e(', '.join(c.columns))}{e(' where ' + c.condition if c.condition else '')}</td>"
             f"<td>{e(c.severity)}</td><td>{outcome}</td><td>{e(detail)}</td><td>{e(examples)}</td></tr>"
         )
     recon = ""

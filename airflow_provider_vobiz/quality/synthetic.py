@@ -9,17 +9,18 @@ numbers, the documented hangup causes, MOS in [1, 5], costs in INR per started m
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import tempfile
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA, MONEY, SCHEMA_VERSION, TIMESTAMP
-from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING, content_sha256, utc_now_iso, write_manifest
+from airflow_provider_vobiz.lake.manifest import utc_now_iso
+from airflow_provider_vobiz.lake.publish import publish_partition
+from airflow_provider_vobiz.lake.writer import ROW_GROUP_ROWS, ROWS_PER_PART, PartWriter, file_metadata
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.paths import LakeLayout
@@ -181,62 +182,54 @@ def write_partition(
     call_date: dt.date,
     table: pa.Table,
     *,
-    rows_per_part: int = 500_000,
+    rows_per_part: int = ROWS_PER_PART,
     timezone: str = "Asia/Kolkata",
     reconciliation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write ``table`` as a published partition (parts + ``_manifest.json``) and return the manifest.
+    """Publish ``table`` as a partition with the lake's own writer and publisher; return the manifest.
 
-    ``reconciliation`` overrides the default, consistent API figures (to craft a day that does not add up).
+    The API figures default to a consistent extraction (7 records more than the day: 3 duplicates and 4
+    outside the window); ``reconciliation`` overrides some of them to craft a day that does not add up.
     """
-    fs = storage.filesystem
-    parts = []
-    for index, offset in enumerate(range(0, max(table.num_rows, 1), rows_per_part)):
-        chunk = table.slice(offset, rows_per_part)
-        key = layout.part_key(account_id, call_date, index)
-        meta = {b"vobiz.account_id": account_id.encode(), b"vobiz.call_date": call_date.isoformat().encode()}
-        chunk = chunk.replace_schema_metadata({**(chunk.schema.metadata or {}), **meta})
-        pq.write_table(chunk, storage.path(key), filesystem=fs, compression="zstd", row_group_size=131_072)
-        data = storage.get_bytes(key)
-        parts.append(
-            {
-                "key": key,
-                "bytes": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "rows": chunk.num_rows,
-            }
-        )
-    start, end = day_window(call_date, timezone)
+    day = call_date.isoformat()
     rows = table.num_rows
     recon = {
         "api_total": rows + 7,
         "records_read": rows + 7,
+        "rejected": 0,
         "duplicates": 3,
         "outside_window": 4,
         "in_window": rows,
         "matched": True,
     }
     recon.update(reconciliation or {})
-    manifest = {
-        "schema_version": SCHEMA_VERSION,
-        "account_id": account_id,
-        "call_date": call_date.isoformat(),
-        "timezone": timezone,
-        "window": {"start": start.isoformat(), "end": end.isoformat()},
-        "row_count": rows,
-        "parts": parts,
-        "content_sha256": content_sha256(p["sha256"] for p in parts),
-        "source": {"endpoint": "export", "method": "export", "query": {}},
-        "reconciliation": recon,
-        "rejects": {"count": 0, "key": None},
-        "unknown_fields": {},
-        "missing_fields": {},
-        "quality": {"status": QUALITY_PENDING},
-        "extracted_at": utc_now_iso(),
-        "provider_version": "synthetic",
-        "history": [],
-        "legal_hold": False,
-        "object_lock": None,
-    }
-    write_manifest(storage, layout, manifest)
-    return manifest
+    start, end = day_window(call_date, timezone)
+    with tempfile.TemporaryDirectory(prefix="vobiz-synthetic-") as tmp:
+        writer = PartWriter(
+            tmp,
+            file_metadata(account_id, day, timezone),
+            row_group_rows=min(ROW_GROUP_ROWS, rows_per_part),
+            rows_per_part=rows_per_part,
+        )
+        writer.write(table)
+        parts = writer.close()
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "account_id": account_id,
+            "call_date": day,
+            "timezone": timezone,
+            "window": {"start": start.isoformat(), "end": end.isoformat()},
+            "row_count": rows,
+            "source": {
+                "endpoint": f"/api/v1/Account/{account_id}/cdr/export",
+                "method": "export",
+                "query": {},
+            },
+            "reconciliation": recon,
+            "rejects": {"count": 0, "key": None},
+            "unknown_fields": {},
+            "missing_fields": {},
+            "extracted_at": utc_now_iso(),
+            "provider_version": "synthetic",
+        }
+        return publish_partition(storage, layout, manifest, parts).manifest

@@ -304,3 +304,21 @@ def test_empty_day_passes_when_the_api_had_no_calls(s3_lake, clean):
     result = part.validate()
     assert result.status == "passed", result.message()
     assert result.rows == 0
+
+
+def test_a_partition_restated_during_validation_is_not_stamped(s3_lake, clean, monkeypatch):
+    from airflow_provider_vobiz.quality import validate as module
+
+    part = publish(s3_lake, clean)
+    real_run_gx = module.run_gx
+
+    def restate_meanwhile(*args, **kwargs):
+        out = real_run_gx(*args, **kwargs)
+        write_manifest(part.storage, part.layout, {**part.manifest(), "content_sha256": "f" * 64})
+        return out
+
+    monkeypatch.setattr(module, "run_gx", restate_meanwhile)
+    with pytest.raises(QualityError, match="was replaced while it was being validated"):
+        part.validate()
+    assert part.manifest()["quality"]["status"] == "pending"
+    assert not part.storage.exists(part.layout.validation_key(ACCOUNT, DAY, "json"))
