@@ -37,7 +37,7 @@ class VobizCdrQualityOperator(BaseOperator):
     :param fail_on_warning: also fail the task when only warning-level expectations fail.
     """
 
-    template_fields: Sequence[str] = ("lake_uri", "call_date", "account_id", "suite_path")
+    template_fields: Sequence[str] = ("aws_conn_id", "lake_uri", "call_date", "account_id", "suite_path")
     ui_color = "#e8f4ea"
 
     def __init__(
