@@ -109,10 +109,12 @@ def vobiz_cdr_ingest():
     extracted = ingest_day.expand_kwargs(plan_days())
 
     @task(outlets=[CDR_PARTITIONS_ALIAS])
-    def announce(results: list[dict], lake_uri: str, *, outlet_events=None) -> list[dict]:
+    def announce(results: list[dict] | dict, lake_uri: str, *, outlet_events=None) -> list[dict]:
         """One Asset event per partition that is new or changed (the summary DAG listens)."""
+        # With a single mapped day Airflow hands over that day's summary itself rather than a list of one.
+        summaries = [results] if isinstance(results, dict) else list(results)
         announced = []
-        for summary in results:
+        for summary in summaries:
             if not summary or not summary.get("changed", True):
                 continue
             extra = {k: summary.get(k) for k in ("account_id", "call_date", "row_count", "content_sha256")}

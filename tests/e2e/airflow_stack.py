@@ -7,7 +7,6 @@ SQLite file otherwise, so a user's laptop can still run the suite.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -34,7 +33,9 @@ def postgres_available() -> bool:
     try:
         import psycopg2
 
-        psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3).close()
+        psycopg2.connect(
+            host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3
+        ).close()
         return True
     except Exception:
         return False
@@ -43,7 +44,9 @@ def postgres_available() -> bool:
 def _pg_admin(sql: str) -> None:
     import psycopg2
 
-    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=5)
+    conn = psycopg2.connect(
+        host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=5
+    )
     conn.autocommit = True
     try:
         conn.cursor().execute(sql)
@@ -173,4 +176,3 @@ def airflow_stack(
                 _pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
             except Exception:
                 pass
-        shutil.rmtree(home, ignore_errors=True)

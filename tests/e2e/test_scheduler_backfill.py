@@ -47,7 +47,9 @@ def test_three_day_backfill_through_the_scheduler(tmp_path, vobiz_simulator, s3_
         stack.wait_healthy()
         api = stack.client()
 
-        _wait_for(lambda: api.get(f"/api/v2/dags/{DAG_ID}").status_code == 200, 180, "the DAG to be parsed", stack)
+        _wait_for(
+            lambda: api.get(f"/api/v2/dags/{DAG_ID}").status_code == 200, 180, "the DAG to be parsed", stack
+        )
         assert api.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).status_code == 200
 
         # Scheduled runs of a CronDataIntervalTimetable have logical date = interval start (IST midnight).
@@ -78,7 +80,9 @@ def test_three_day_backfill_through_the_scheduler(tmp_path, vobiz_simulator, s3_
         assert all(state == "success" for state in states.values()), f"{states}\n{stack.logs()}"
 
         for run in runs:
-            tis = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run['run_id']}/taskInstances").json()["task_instances"]
+            tis = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run['run_id']}/taskInstances").json()[
+                "task_instances"
+            ]
             assert tis and all(ti["state"] == "success" for ti in tis), json.dumps(tis, indent=1)[:3000]
         assert api.get(f"/api/v2/backfills/{backfill_id}").status_code == 200
 
@@ -86,7 +90,9 @@ def test_three_day_backfill_through_the_scheduler(tmp_path, vobiz_simulator, s3_
     layout = LakeLayout.from_uri(s3_lake.uri)
     client = s3_lake.client()
     for day in DAYS:
-        body = client.get_object(Bucket=s3_lake.bucket, Key=layout.manifest_key(vobiz_simulator.auth_id, day))["Body"]
+        body = client.get_object(
+            Bucket=s3_lake.bucket, Key=layout.manifest_key(vobiz_simulator.config.auth_id, day)
+        )["Body"]
         manifest = json.loads(body.read())
         assert manifest["call_date"] == day
         assert manifest["row_count"] > 0
