@@ -170,6 +170,7 @@ def test_fault_specs():
     assert parse_fault("drop:endpoint=export:after_bytes=5000") == {"kind": "drop", "endpoint": "export",
                                                                      "after_bytes": 5000}  # fmt: skip
     assert parse_fault("slow:delay=2:times=inf")["times"] is None
+    assert parse_fault("truncate:records=2:page=3") == {"kind": "truncate", "records": 2, "page": 3}
     for bad in ("teapot", "429:times", "slow:when=now", "drop:endpoint=nowhere"):
         with pytest.raises(Exception, match=r"."):
             parse_fault(bad)

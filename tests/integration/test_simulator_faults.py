@@ -94,3 +94,11 @@ def test_faults_and_clock_over_the_control_api(vobiz_simulator):
         log = c.get("/_sim/requests").json()
         assert log[0] == {"endpoint": "recent", "query": {}, "status": 429}
         assert [e["status"] for e in log] == [429, 500, 200, 200, 200]
+
+
+def test_truncated_page_keeps_its_pagination(client, vobiz_simulator):
+    vobiz_simulator.add_fault(kind="truncate", records=3, times=1, endpoint="list", page=2)
+    full = client.get("", params={"page": 2}).json()
+    again = client.get("", params={"page": 2}).json()
+    assert full["count"] == 17 and again["count"] == 20
+    assert full["pagination"] == again["pagination"] and full["data"] == again["data"][:17]
