@@ -7,7 +7,7 @@ same run on the same machine:
 * export: pyarrow writing the same CSV (the same rows) to local disk;
 * list pages: the same HTTP stack (uvicorn, Starlette, httpx) serving a fixed body of the same size.
 
-Usage: ``python benchmarks/simulator.py [--calls 1000000] [--pages 1500]``
+Usage: ``python benchmarks/simulator.py [--calls 1000000] [--pages 1500] [--cache-mb 256]``
 """
 
 from __future__ import annotations
@@ -79,9 +79,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=1_000_000, help="calls in the day (default: 1,000,000)")
     ap.add_argument("--pages", type=int, default=1500, help="list pages to fetch (default: 1500)")
+    ap.add_argument("--cache-mb", type=int, default=256, help="the simulator's cache budget (default: 256)")
     args = ap.parse_args()
 
-    cfg = SimulatorConfig(start_date=date(2026, 3, 1), days=1, calls_per_day=args.calls, cache_mb=256)
+    cfg = SimulatorConfig(
+        start_date=date(2026, 3, 1), days=1, calls_per_day=args.calls, cache_mb=args.cache_mb
+    )
     print(
         f"simulator benchmark: one day of {args.calls:,} calls, cache {cfg.cache_mb} MB, {os.cpu_count()} CPUs"
     )
