@@ -505,6 +505,13 @@ class VobizHook(BaseHook):
                 )
             except _Retryable as exc:
                 failure = exc
+            except httpx.HTTPError as exc:  # not worth retrying (e.g. an unsupported protocol): fail clearly
+                raise VobizTransportError(
+                    self._message(
+                        endpoint, what, f"{type(exc).__name__}: {self._scrub(str(exc)) or 'no detail'}"
+                    ),
+                    endpoint=endpoint,
+                ) from None
             retry += 1
             attempts = retry
             if retry > policy.max_retries:
