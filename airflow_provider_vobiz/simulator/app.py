@@ -34,7 +34,7 @@ from .config import SimulatorConfig
 from .data import Dataset, Filters, Selection, day_window
 
 ENDPOINTS = ("list", "search", "export", "single", "recent")
-FAULT_KINDS = ("status", "slow", "drop")
+FAULT_KINDS = ("status", "slow", "drop", "truncate")
 MAX_PER_PAGE = 100
 MAX_LIMIT = 1000
 _INT = re.compile(r"^[0-9]{1,9}$")
@@ -67,7 +67,8 @@ class Fault:
 
     :param kind: ``status`` (answer ``status`` with a JSON error, ``Retry-After`` if ``retry_after``),
         ``slow`` (wait ``delay`` seconds before answering), ``drop`` (close the connection after
-        ``after_bytes`` bytes of the body).
+        ``after_bytes`` bytes of the body), ``truncate`` (list/search: drop the last ``records`` records of
+        the page's ``data`` while ``pagination`` still counts them: a page that comes back short).
     :param endpoint: ``list``, ``search``, ``export``, ``single``, ``recent`` or ``*``.
     :param page: only requests for this ``page`` (list/search).
     """
@@ -77,6 +78,7 @@ class Fault:
     retry_after: float | None = None
     delay: float = 1.0
     after_bytes: int = 1000
+    records: int = 1
     times: int | None = 1
     endpoint: str = "*"
     page: int | None = None
@@ -90,7 +92,9 @@ class Fault:
             raise ValueError(f"fault status must be a 4xx or 5xx code, got {self.status}")
         if self.times is not None and self.times < 1:
             raise ValueError("fault times must be >= 1 (or None for until cleared)")
-        if self.delay < 0 or self.after_bytes < 0:
+        if self.kind == "truncate" and self.endpoint not in ("list", "search", "*"):
+            raise ValueError("a truncate fault applies to the list and search endpoints only")
+        if self.delay < 0 or self.after_bytes < 0 or self.records < 0:
             raise ValueError("fault delay and after_bytes must not be negative")
 
     def matches(self, endpoint: str, page: int | None) -> bool:
@@ -339,6 +343,14 @@ def _truncated(chunks: Iterator[bytes | memoryview], after_bytes: int | None) ->
         raise DropConnection("fault: connection dropped at the end of the body")
 
 
+def _short_page(body: bytes, n: int) -> bytes:
+    """A page missing its last ``n`` records, with ``count`` matching and ``pagination`` untouched."""
+    doc = orjson.loads(body)
+    doc["data"] = doc["data"][: max(0, len(doc["data"]) - n)]
+    doc["count"] = len(doc["data"])
+    return orjson.dumps(doc)
+
+
 # -- the app ------------------------------------------------------------------------------------------------
 def create_app(config: SimulatorConfig | None = None, state: SimState | None = None) -> Starlette:
     """The simulator as an ASGI app (``app.state.sim`` is its :class:`SimState`)."""
@@ -363,6 +375,7 @@ def create_app(config: SimulatorConfig | None = None, state: SimState | None = N
             if endpoint in ("list", "search") and (q.get("page") or "").isdigit():
                 page = int(q["page"])
             drop = None
+            short_by = 0
             for f in state.take_faults(endpoint, page):
                 if f.kind == "slow":
                     await asyncio.sleep(f.delay)
@@ -372,6 +385,8 @@ def create_app(config: SimulatorConfig | None = None, state: SimState | None = N
                         ra = f.retry_after
                         headers["Retry-After"] = str(int(ra) if float(ra).is_integer() else ra)
                     raise ApiError(f.status, f"injected fault: HTTP {f.status}", headers)
+                elif f.kind == "truncate":
+                    short_by = f.records
                 else:
                     drop = f.after_bytes
             if endpoint == "export":
@@ -394,6 +409,8 @@ def create_app(config: SimulatorConfig | None = None, state: SimState | None = N
                 body = await anyio.to_thread.run_sync(_recent_body, state, q)
             else:
                 body = await anyio.to_thread.run_sync(_single_body, state, request.path_params["call_id"])
+            if short_by and endpoint in ("list", "search"):
+                body = _short_page(body, short_by)
             status = 200
             if drop is not None:
                 return StreamingResponse(
