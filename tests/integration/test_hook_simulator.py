@@ -426,3 +426,45 @@ def test_readme_example_runs(conn, monkeypatch, tmp_path):
         outbound = hook.query_totals(start_date=DAY1, end_date=DAY1, call_direction="outbound")["total"]
     assert out["records"] == outbound and out["csv_rows"] == total
     assert 0 < out["answered"] < outbound
+
+
+def test_airflow_connection_test_button_path(conn, monkeypatch):
+    """What the API server's connection test does: the connection as a URI in AIRFLOW_CONN_*, then
+    Connection.test_connection(), which finds VobizHook through the provider's connection type."""
+    from airflow.models.connection import Connection
+
+    for password, ok_expected in ((TOKEN, True), ("not-the-token-1234", False)):
+        candidate = Connection(
+            conn_id="vobiz_ui_test", conn_type="vobiz", host=conn.base_url, login=AUTH_ID, password=password
+        )
+        monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_UI_TEST", candidate.get_uri())
+        ok, message = candidate.test_connection()
+        assert ok is ok_expected, message
+        assert password not in message
+        if not ok:
+            assert "Authentication failed (HTTP 401)" in message
+
+
+@pytest.mark.parametrize("api_timezone", ["UTC", "Asia/Kolkata"])
+def test_padded_range_holds_a_whole_ist_day_whatever_the_api_timezone(
+    simulator_factory, monkeypatch, api_timezone
+):
+    from airflow_provider_vobiz.hooks.filters import padded_date_range
+
+    server = simulator_factory(
+        auth_id=AUTH_ID,
+        auth_token=TOKEN,
+        start_date=DAY1,
+        days=3,
+        calls_per_day=120,
+        date_filter_timezone=api_timezone,
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_DEFAULT", server.conn_json())
+    ist_day = datetime(2026, 3, 2, tzinfo=ZoneInfo("Asia/Kolkata"))
+    truth = {r["uuid"] for r in server.records(ist_day, ist_day + timedelta(days=1))}
+    with _hook() as hook:
+        exact = {r["uuid"] for r in hook.iter_records(start_date=DAY2, end_date=DAY2)}
+        padded = {r["uuid"] for r in hook.iter_records(**padded_date_range(DAY2))}
+    assert truth and truth <= padded
+    # Read as UTC, the exact day misses the IST day's first 5.5 hours: why the transfer pads.
+    assert (truth <= exact) is (api_timezone == "Asia/Kolkata")

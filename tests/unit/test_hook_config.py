@@ -276,3 +276,19 @@ def test_csv_row_counter(chunks, rows):
     for chunk in chunks:
         counter.feed(chunk)
     assert counter.data_rows == rows
+
+
+def test_padded_date_range():
+    from airflow_provider_vobiz.hooks.filters import padded_date_range
+
+    assert padded_date_range(date(2026, 3, 1)) == {"start_date": "2026-02-28", "end_date": "2026-03-02"}
+    assert padded_date_range("2024-03-01", pad_days=0) == {
+        "start_date": "2024-03-01",
+        "end_date": "2024-03-01",
+    }
+    assert build_filter_params(**padded_date_range("2024-02-29", 2)) == {
+        "start_date": "2024-02-27",
+        "end_date": "2024-03-02",
+    }
+    with pytest.raises(ValueError, match="pad_days must be >= 0"):
+        padded_date_range("2026-03-01", -1)
