@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import random
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -498,7 +499,12 @@ class VobizHook(BaseHook):
         )
 
     def _with_retries(
-        self, endpoint: str, what: str, attempt_fn: Callable[[], T], policy: RetryPolicy | None = None
+        self,
+        endpoint: str,
+        what: str,
+        attempt_fn: Callable[[], T],
+        policy: RetryPolicy | None = None,
+        abort: threading.Event | None = None,
     ) -> T:
         """Run ``attempt_fn`` until it succeeds, a non-retryable error occurs, or attempts/budget run out."""
         policy = policy or self.retry_policy
@@ -566,10 +572,21 @@ class VobizHook(BaseHook):
                 delay,
                 " as Retry-After asked" if failure.retry_after is not None else "",
             )
-            time.sleep(delay)
+            if abort is None:
+                time.sleep(delay)
+            elif abort.wait(delay):  # the iteration already failed or stopped: do not keep retrying
+                raise VobizApiError(
+                    self._message(endpoint, what, "abandoned: the iteration stopped"), endpoint=endpoint
+                )
 
     def _get_json(
-        self, endpoint: str, suffix: str, params: dict[str, str], what: str, policy: RetryPolicy | None = None
+        self,
+        endpoint: str,
+        suffix: str,
+        params: dict[str, str],
+        what: str,
+        policy: RetryPolicy | None = None,
+        abort: threading.Event | None = None,
     ) -> Any:
         path = self._path(suffix)
 
@@ -588,7 +605,7 @@ class VobizHook(BaseHook):
                     request_id=self._request_id(response),
                 ) from None
 
-        return self._with_retries(endpoint, what, attempt, policy)
+        return self._with_retries(endpoint, what, attempt, policy, abort)
 
     # ------------------------------------------------------------------ the five endpoints
 
@@ -639,9 +656,11 @@ class VobizHook(BaseHook):
 
     # ------------------------------------------------------------------ iteration
 
-    def _fetch_page(self, page: int, per_page: int, params: dict[str, str]) -> CdrPage:
+    def _fetch_page(
+        self, page: int, per_page: int, params: dict[str, str], abort: threading.Event | None = None
+    ) -> CdrPage:
         body = self._get_json(
-            "list", "", {**params, "page": str(page), "per_page": str(per_page)}, f"page {page}"
+            "list", "", {**params, "page": str(page), "per_page": str(per_page)}, f"page {page}", abort=abort
         )
         pagination = body.get("pagination") or {}
         echoed = pagination.get("page")
@@ -813,12 +832,13 @@ class VobizHook(BaseHook):
             return
         # A sliding window: at most `concurrency` pages in flight or waiting to be yielded, in page order.
         pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="vobiz-page")
+        abort = threading.Event()
         window: deque[Future[CdrPage]] = deque()
         next_page = 2
         try:
             while window or next_page <= pages:
                 while next_page <= pages and len(window) < concurrency:
-                    window.append(pool.submit(self._fetch_page, next_page, per_page, params))
+                    window.append(pool.submit(self._fetch_page, next_page, per_page, params, abort))
                     next_page += 1
                 page = window.popleft().result()
                 account(page)
@@ -826,6 +846,7 @@ class VobizHook(BaseHook):
                 progress()
         finally:
             # On failure or an early stop, do not wait for pages still retrying: fail (or return) now.
+            abort.set()
             pool.shutdown(wait=not window, cancel_futures=True)
 
     def iter_records(self, per_page: int = MAX_PER_PAGE, **filters: Any) -> Iterator[dict]:

@@ -218,9 +218,18 @@ def test_5xx_is_retried(conn, status):
 
 def test_timeout_is_retried(conn):
     conn.add_fault(kind="slow", delay=1.5, times=1, endpoint="list", page=2)
+    before = len(conn.requests)
     with _hook(timeout=0.5, page_concurrency=1) as hook:
         records = list(hook.iter_records(start_date=DAY1, end_date=DAY1))
     assert len(records) == hook.last_iteration.api_total
+    # The abandoned slow request still finishes on the server; wait for it so later tests see a quiet log.
+    deadline = time.monotonic() + 5
+    while (
+        sum(_page_of(r) == 2 for r in _requests_since(conn, before, "list")) < 2
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    assert sum(_page_of(r) == 2 for r in _requests_since(conn, before, "list")) == 2
 
 
 def test_dropped_connection_is_retried(conn):
@@ -270,7 +279,7 @@ def test_retries_run_out_with_typed_errors(conn):
     before = len(conn.requests)
     with _hook(max_retries=2) as hook, pytest.raises(VobizServerError) as err:
         hook.list_cdrs()
-    assert len(_requests_since(conn, before, "list")) == 3
+    assert [r[2] for r in _requests_since(conn, before, "list")] == [500, 500, 500]
     assert err.value.status == 500 and "after 3 attempt(s)" in str(err.value)
     conn.clear_faults()
     conn.add_fault(kind="status", status=429, retry_after=0, times=100, endpoint="recent")
@@ -373,7 +382,7 @@ def test_wrong_token_is_an_auth_error_and_test_connection_says_so(conn, monkeypa
         with pytest.raises(VobizAuthError) as err:
             hook.list_cdrs()
         ok, message = hook.test_connection()
-    assert len(_requests_since(conn, before)) == 2  # 401 is not retried
+    assert [r[2] for r in _requests_since(conn, before)] == [401, 401]  # 401 is not retried
     assert err.value.status == 401 and "list" in str(err.value) and "HTTP 401" in str(err.value)
     assert ok is False and "Authentication failed (HTTP 401)" in message and AUTH_ID in message
     for text in (str(err.value), message, repr(err.value)):
@@ -468,3 +477,22 @@ def test_padded_range_holds_a_whole_ist_day_whatever_the_api_timezone(
     assert truth and truth <= padded
     # Read as UTC, the exact day misses the IST day's first 5.5 hours: why the transfer pads.
     assert (truth <= exact) is (api_timezone == "Asia/Kolkata")
+
+
+def test_a_failing_page_stops_the_other_workers(conn):
+    conn.add_fault(kind="status", status=400, times=1, endpoint="list", page=2)
+    conn.add_fault(kind="status", status=503, times=1000, endpoint="list", page=3)
+    started = time.monotonic()
+    with (
+        _hook(
+            page_concurrency=4, backoff_base_seconds=0.5, backoff_max_seconds=1, retry_budget_seconds=60
+        ) as hook,
+        pytest.raises(VobizBadRequestError, match=r"page 2\): HTTP 400"),
+    ):
+        list(hook.iter_records(start_date=DAY1, end_date=DAY2))
+    # Page 2's error surfaces without waiting for page 3's retries, and page 3 stops retrying.
+    assert time.monotonic() - started < 5
+    time.sleep(1.5)
+    settled = sum(_page_of(r) == 3 for r in conn.requests)
+    time.sleep(1.5)
+    assert sum(_page_of(r) == 3 for r in conn.requests) == settled
