@@ -496,3 +496,49 @@ def test_a_failing_page_stops_the_other_workers(conn):
     settled = sum(_page_of(r) == 3 for r in conn.requests)
     time.sleep(1.5)
     assert sum(_page_of(r) == 3 for r in conn.requests) == settled
+
+
+_DB_SCRIPT = """
+import json, sys
+from airflow.utils import db
+from airflow.models.connection import Connection
+from airflow.utils.session import create_session
+from airflow_provider_vobiz.hooks.vobiz import VobizHook
+
+db.initdb()
+with create_session() as session:
+    session.add(Connection(conn_id="vobiz_from_db", conn_type="vobiz", host=sys.argv[1], login=sys.argv[2],
+                           password=sys.argv[3], extra=json.dumps({"page_concurrency": "3", "timeout": "5"})))
+hook = VobizHook("vobiz_from_db")
+print(json.dumps({"total": hook.query_totals()["total"], "test": hook.test_connection(),
+                  "concurrency": hook.page_concurrency}))
+"""
+
+
+def test_connection_from_the_metadata_database(conn, tmp_path):
+    """A connection stored in the metadata database, read as the API server does (MetastoreBackend), in a
+    fresh process with its own AIRFLOW_HOME so the test session's Airflow state is untouched."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")},
+        "AIRFLOW_HOME": str(tmp_path),
+        "_AIRFLOW_PROCESS_CONTEXT": "server",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    out = subprocess.run(
+        [sys.executable, "-c", _DB_SCRIPT, conn.base_url, AUTH_ID, TOKEN],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["total"] == 750 and result["concurrency"] == 3
+    assert result["test"][0] is True
+    assert TOKEN not in out.stdout
