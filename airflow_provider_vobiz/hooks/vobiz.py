@@ -17,6 +17,7 @@ Design (see docs/hook.md for the user-facing version):
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import random
 import threading
@@ -159,6 +160,26 @@ class _Retryable(Exception):
         self.request_id = request_id
         self.api_message = api_message
         self.retry_after = retry_after
+
+
+class _MaskNumbersInRequestLog(logging.Filter):
+    """httpx logs every request URL at INFO; in ours, phone-number filters (personal data) keep only their
+    last four digits, as everywhere else in the provider."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], httpx.URL):
+            url: httpx.URL = args[1]
+            if "/cdr" in url.path and ("from_number" in url.params or "to_number" in url.params):
+                params = url.params
+                for key in ("from_number", "to_number"):
+                    if key in params:
+                        params = params.set(key, "…" + params[key][-4:])
+                record.args = (args[0], str(url.copy_with(params=params)), *args[2:])
+        return True
+
+
+logging.getLogger("httpx").addFilter(_MaskNumbersInRequestLog())
 
 
 def is_loopback(host: str) -> bool:

@@ -542,3 +542,13 @@ def test_connection_from_the_metadata_database(conn, tmp_path):
     assert result["total"] == 750 and result["concurrency"] == 3
     assert result["test"][0] is True
     assert TOKEN not in out.stdout
+
+
+def test_request_log_keeps_only_the_last_digits_of_numbers(conn, caplog):
+    caplog.set_level(logging.INFO, logger="httpx")
+    with _hook() as hook:
+        number = hook.list_cdrs(per_page=1)["data"][0]["caller_id_number"]
+        hook.list_cdrs(per_page=5, from_number=number)
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert any("from_number=" in line for line in lines)
+    assert not any(number in line or number.lstrip("+") in line for line in lines)
