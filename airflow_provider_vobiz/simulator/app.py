@@ -492,6 +492,7 @@ def create_app(config: SimulatorConfig | None = None, state: SimState | None = N
     base = "/api/v1/Account/{auth_id}/cdr"
     routes = [
         Route(base, route("list")),
+        Route(base + "/", route("list")),  # a trailing slash is answered, not redirected
         Route(base + "/search", route("search")),
         Route(base + "/recent", route("recent")),
         Route(base + "/export", route("export")),
