@@ -280,6 +280,24 @@ def _bucket_versioned(storage: LakeStorage) -> bool:
     return status in ("Enabled", "Suspended")
 
 
+def _live_lock(storage: LakeStorage, keys: list[str]) -> str | None:
+    """Why S3 would refuse to delete these objects now (a future retain-until or a legal hold), or None.
+
+    Checked before deleting anything, so a day is either purged whole or left whole.
+    """
+    now = dt.datetime.now(dt.timezone.utc)
+    for key in keys:
+        head = storage.head(key)
+        if head is None:
+            continue
+        if head.get("ObjectLockLegalHoldStatus") == "ON":
+            return "S3 legal hold"
+        until = head.get("ObjectLockRetainUntilDate")
+        if until and until > now:
+            return f"object lock until {_iso(until)}"
+    return None
+
+
 def _objects_to_delete(storage: LakeStorage, prefixes: list[str], versioned: bool) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for prefix in prefixes:
@@ -320,7 +338,8 @@ def purge_expired(
     """Delete the partitions of ``account_id`` past retention plus ``grace_days`` on ``as_of``.
 
     A day whose manifest sets ``legal_hold`` is never deleted. In a versioned (Object Lock) bucket every version
-    is deleted; S3 refuses versions still locked, and the refusal is reported. Each deletion writes one new
+    is deleted, and a day whose parts S3 still locks (a longer lock, an S3 legal hold) is skipped whole and
+    reported; a refusal S3 still makes part-way is logged as a "partial" deletion. Each deletion writes one new
     entry to the deletion log; returns a summary for the report.
     """
     if grace_days < 0:
@@ -335,12 +354,18 @@ def purge_expired(
     versioned = _bucket_versioned(storage) if expired else False
     deleted: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
+    skipped_locked: list[dict[str, str]] = []
     errors: list[dict[str, Any]] = []
     for day in expired:
         manifest = manifests.get(day) or {}
         if manifest.get("legal_hold"):
             skipped.append({"call_date": day.isoformat(), "reason": "legal hold"})
             continue
+        if versioned:
+            live = _live_lock(storage, _part_keys(manifest, layout.partition_prefix(account_id, day)))
+            if live:
+                skipped_locked.append({"call_date": day.isoformat(), "reason": live})
+                continue
         prefixes = [
             layout.partition_prefix(account_id, day),
             layout.quality_prefix(account_id, day),
@@ -377,10 +402,11 @@ def purge_expired(
             "Purged %s (%d objects, %d refused); logged at %s", day, len(objects), len(failures), log_key
         )
     log.info(
-        "Purge: %d expired days, %d deleted, %d under legal hold, %d with errors in %.2fs",
+        "Purge: %d expired days, %d deleted, %d under legal hold, %d still locked, %d with errors in %.2fs",
         len(expired),
         len(deleted),
         len(skipped),
+        len(skipped_locked),
         len(errors),
         time.perf_counter() - t0,
     )
@@ -389,6 +415,7 @@ def purge_expired(
         "grace_days": grace_days,
         "deleted": [{k: e[k] for k in ("call_date", "deleted_at", "reason", "log_key")} for e in deleted],
         "skipped_legal_hold": skipped,
+        "skipped_locked": skipped_locked,
         "errors": [
             {"call_date": e["call_date"], "log_key": e["log_key"], "errors": e["errors"][:10]} for e in errors
         ],

@@ -632,3 +632,288 @@ def csv_rows(report: dict[str, Any]) -> list[list[Any]]:
 
 
 __all__ = ["add_years", "expires_on", "retention_window"]
+
+
+# -- formats ----------------------------------------------------------------------------------------------
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.2f}%"
+
+
+def monthly_counts(report: dict[str, Any]) -> list[tuple[str, dict[str, int]]]:
+    """``[(YYYY-MM, {status: days})]`` in calendar order."""
+    months: dict[str, dict[str, int]] = {}
+    for day in report["days"]:
+        month = day["call_date"][:7]
+        counts = months.setdefault(month, dict.fromkeys(STATUSES, 0))
+        counts[day["status"]] += 1
+    return sorted(months.items())
+
+
+def to_document(report: dict[str, Any]) -> Any:
+    """The human-readable :class:`~airflow_provider_vobiz.reports.render.Report` of a retention report."""
+    from airflow_provider_vobiz.reports.render import Chart, Report, Section, Table
+
+    totals = report["totals"]
+    policy = report["policy"]
+    window = report["window"]
+    counts = totals["status_counts"]
+    notices = [
+        f"Obligation: {policy['rule']} ({policy['source']}). The obligation {policy['obligation']}; "
+        f"{policy['note']}"
+    ]
+    if totals["gaps"]:
+        notices.append(
+            f"{len(totals['missing_days'])} day(s) of the window are missing, in {len(totals['gaps'])} gap(s)."
+        )
+    if totals["checksum_mismatch_days"]:
+        notices.append(
+            f"{len(totals['checksum_mismatch_days'])} day(s) do not match their manifest (checksum mismatch)."
+        )
+    if totals["failed_quality_days"]:
+        notices.append(f"{len(totals['failed_quality_days'])} day(s) failed the data quality suite.")
+    if totals["expiring_within_30_days"]:
+        notices.append(
+            f"{len(totals['expiring_within_30_days'])} day(s) leave the retention window within 30 days."
+        )
+
+    meta = [
+        ("As of", report["as_of"]),
+        ("Retention window", f"{window['start']} to {window['end']} ({window['days']} days)"),
+        ("Policy source", policy["source"]),
+        ("Window rule", policy["window_rule"]),
+        ("Verification", report["verify"]),
+        ("Lake", str(report["inputs"].get("lake_uri") or "–")),
+        ("Manifests read", str(report["inputs"]["manifests_read"])),
+    ]
+    if report.get("dag_run"):
+        meta.append(("DAG run", f"{report['dag_run'].get('dag_id')} / {report['dag_run'].get('run_id')}"))
+
+    summary = Section(
+        "Coverage",
+        paragraphs=[
+            "Verified days are days whose partition is present, matches its manifest and did not fail the "
+            "quality suite. Coverage is verified days over the days of the window. The per-day inventory is in "
+            "the CSV and JSON files.",
+        ],
+        tables=[
+            Table(
+                ["Measure", "Value"],
+                [
+                    ["Expected days", totals["expected_days"]],
+                    ["Verified days", totals["verified_days"]],
+                    ["Coverage", _pct(totals["coverage"])],
+                    ["Present", counts[STATUS_PRESENT]],
+                    ["Missing", counts[STATUS_MISSING]],
+                    ["Failed quality", counts[STATUS_FAILED_QUALITY]],
+                    ["Checksum mismatch", counts[STATUS_CHECKSUM_MISMATCH]],
+                    ["Oldest day in the lake", totals["oldest_day"]],
+                    ["Newest day in the lake", totals["newest_day"]],
+                    ["Rows in the window", totals["rows"]],
+                    ["Bytes in the window", totals["bytes"]],
+                    ["Days under Object Lock", totals["locked_days"]],
+                    ["Days under legal hold", len(totals["legal_hold_days"])],
+                    ["Restatements", totals["restatements"]],
+                    ["Days past retention still in the lake", len(totals["past_retention_days"])],
+                ],
+            )
+        ],
+    )
+    months = monthly_counts(report)
+    summary.charts.append(
+        Chart(
+            "stacked_bar",
+            "Days per month by status",
+            [m for m, _ in months],
+            {s.replace("_", " "): [float(c[s]) for _, c in months] for s in STATUSES},
+            y_label="days",
+        )
+    )
+    summary.tables.append(
+        Table(
+            ["Month", "Present", "Missing", "Failed quality", "Checksum mismatch"],
+            [[m, *(c[s] for s in STATUSES)] for m, c in months],
+            caption="Days per month",
+        )
+    )
+
+    attention = [d for d in report["days"] if d["status"] != STATUS_PRESENT]
+    gaps = Section(
+        "Gaps and problems",
+        paragraphs=[] if attention else ["Every day of the window is present and verified."],
+        tables=[
+            Table(["From", "To", "Days"], [[g["start"], g["end"], g["days"]] for g in totals["gaps"]], "Gaps")
+        ]
+        if totals["gaps"]
+        else [],
+    )
+    problems = [d for d in attention if d["status"] != STATUS_MISSING]
+    if problems:
+        gaps.tables.append(
+            Table(
+                ["Day", "Status", "Quality", "Problems"],
+                [
+                    [d["call_date"], d["status"], d["quality_status"], "; ".join(d["problems"])]
+                    for d in problems
+                ],
+                "Days present but not verified",
+            )
+        )
+
+    expiring = Section(
+        "Expiry and deletions",
+        paragraphs=[
+            "A day leaves the window, and may be deleted, on the day after call_date plus two calendar years. "
+            "Deletion happens only when purging is enabled, after a grace period, never under legal hold; "
+            "each deletion is logged in the lake's append-only deletion log."
+        ],
+        tables=[
+            Table(
+                ["Day", "Leaves the window on", "Legal hold"],
+                [
+                    [e["call_date"], e["expires_on"], e["legal_hold"]]
+                    for e in totals["expiring_within_30_days"]
+                ],
+                "Days expiring within 30 days",
+            ),
+            Table(
+                ["Day", "Deleted at", "Status", "Reason"],
+                [
+                    [e.get("call_date"), e.get("deleted_at"), e.get("status"), e.get("reason")]
+                    for e in totals["deletions"]
+                ],
+                "Deletion log",
+            ),
+        ],
+    )
+
+    comp = report["completeness"]
+    comp_section = Section(
+        "Completeness of the fields law enforcement asks for",
+        paragraphs=[
+            f"Mode: {comp.get('mode')}; {comp.get('days_checked', 0)} day(s), {comp.get('rows_checked', 0)} rows "
+            "read (only these seven columns). Invalid: a number not in E.164, end before start, a negative "
+            "duration, a direction other than inbound/outbound, an empty SIP Call-ID."
+        ],
+        tables=[
+            Table(
+                ["Field", "Null", "Invalid", "Share null or invalid"],
+                [
+                    [name, c["null"], c["invalid"], _pct(c.get("share_null_or_invalid"))]
+                    for name, c in (comp.get("per_field") or {}).items()
+                ],
+            )
+        ]
+        if comp.get("per_field")
+        else [],
+    )
+
+    enf = report.get("enforcement") or {}
+    enf_rows = []
+    for name in ("object_lock", "lifecycle", "purge"):
+        item = enf.get(name) or {"enabled": False}
+        if not item.get("enabled"):
+            detail = "off"
+        elif name == "object_lock":
+            detail = (
+                f"{item['mode']}: {len(item['applied'])} partition(s) locked now, {item['already_locked']} "
+                f"already locked, {len(item['errors'])} error(s)"
+            )
+        elif name == "lifecycle":
+            detail = f"rule {item['rule_id']} expires {item['prefix']} after {item['expiration_days']} days"
+        else:
+            detail = (
+                f"grace {item['grace_days']} days: {len(item['deleted'])} deleted, "
+                f"{len(item['skipped_legal_hold'])} kept under legal hold, {len(item['errors'])} error(s)"
+            )
+        enf_rows.append([name.replace("_", " "), "on" if item.get("enabled") else "off", detail])
+    enf_section = Section("Enforcement", tables=[Table(["Action", "State", "Result"], enf_rows)])
+
+    return Report(
+        title="TRAI CDR retention report",
+        account_id=report["account_id"],
+        period_label=f"{window['start']} to {window['end']} ({window['days']} days), as of {report['as_of']}",
+        generated_at=report["generated_at"],
+        provider_version=report["provider_version"],
+        notices=notices,
+        meta=meta,
+        sections=[summary, gaps, expiring, comp_section, enf_section],
+    )
+
+
+def render(
+    report: dict[str, Any], formats: Sequence[str] = ("csv", "json", "html", "pdf")
+) -> dict[str, bytes]:
+    """``{ext: bytes}`` of the report in each requested format."""
+    from airflow_provider_vobiz.reports.render import render_csv, render_html, render_json, render_pdf
+
+    out: dict[str, bytes] = {}
+    document = None
+    for ext in formats:
+        if ext == "json":
+            out[ext] = render_json(report)
+        elif ext == "csv":
+            out[ext] = render_csv(list(CSV_COLUMNS), csv_rows(report))
+        elif ext in ("html", "pdf"):
+            document = document or to_document(report)
+            out[ext] = render_html(document) if ext == "html" else render_pdf(document)
+        else:
+            raise ValueError(f"unknown report format {ext!r}: use csv, json, html or pdf")
+    return out
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+}
+
+
+def write_report(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    report: dict[str, Any],
+    formats: Sequence[str] = ("csv", "json", "html", "pdf"),
+) -> dict[str, str]:
+    """Render and upload the report; returns ``{ext: s3 uri}``."""
+    uris: dict[str, str] = {}
+    for ext, data in render(report, formats).items():
+        key = layout.retention_report_key(report["account_id"], report["as_of"], ext)
+        storage.put_bytes(key, data, content_type=CONTENT_TYPES[ext])
+        uris[ext] = layout.s3_uri(key)
+    log.info("Wrote the retention report as %s", ", ".join(sorted(uris.values())))
+    return uris
+
+
+def run_retention_report(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    as_of: dt.date | str,
+    *,
+    years: int = DEFAULT_RETENTION_YEARS,
+    verify: str = "manifest",
+    completeness_mode: str | None = None,
+    completeness_sample_days: int = DEFAULT_COMPLETENESS_SAMPLE_DAYS,
+    enforcement: dict[str, Any] | None = None,
+    formats: Sequence[str] = ("csv", "json", "html", "pdf"),
+    dag_run: dict[str, str] | None = None,
+    max_workers: int = 16,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Inventory, completeness, deletion log, report, upload: returns ``(report, {ext: uri})``.
+
+    :param completeness_mode: default "full" with ``verify="full"``, otherwise "sample".
+    """
+    inv = inventory(storage, layout, account_id, as_of, years=years, verify=verify, max_workers=max_workers)
+    mode = completeness_mode or ("full" if verify == "full" else "sample")
+    comp = completeness(storage, inv, mode=mode, sample_size=completeness_sample_days)
+    report = build_report(
+        inv,
+        completeness_result=comp,
+        deletions=read_deletion_log(storage, layout, account_id, max_workers=max_workers),
+        enforcement=enforcement,
+        lake_uri=layout.uri,
+        dag_run=dag_run,
+    )
+    uris = write_report(storage, layout, report, formats) if formats else {}
+    return report, uris
