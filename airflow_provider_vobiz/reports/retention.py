@@ -395,6 +395,10 @@ def field_completeness_counts(table: pa.Table) -> dict[str, dict[str, int]]:
     def count_true(mask: Any) -> int:
         return int(pc.sum(pc.fill_null(mask, False).cast(pa.int64())).as_py() or 0)
 
+    def count_invalid(mask: Any, column: Any) -> int:
+        # A null is counted once, as null, never also as invalid.
+        return count_true(pc.and_(mask, pc.is_valid(column)))
+
     for name in LAW_ENFORCEMENT_FIELDS:
         column = col(name)
         if column is None:
@@ -403,13 +407,13 @@ def field_completeness_counts(table: pa.Table) -> dict[str, dict[str, int]]:
         nulls = column.null_count
         invalid = 0
         if name in ("caller_id_number", "destination_number"):
-            invalid = count_true(pc.invert(pc.match_substring_regex(column, E164_PATTERN)))
+            invalid = count_invalid(pc.invert(pc.match_substring_regex(column, E164_PATTERN)), column)
         elif name == "end_time" and col("start_time") is not None:
             invalid = count_true(pc.less(column, col("start_time")))
         elif name == "duration":
             invalid = count_true(pc.less(column, 0))
         elif name == "call_direction":
-            invalid = count_true(pc.invert(pc.is_in(column, value_set=pa.array(CALL_DIRECTIONS))))
+            invalid = count_invalid(pc.invert(pc.is_in(column, value_set=pa.array(CALL_DIRECTIONS))), column)
         elif name == "sip_call_id":
             invalid = count_true(pc.equal(pc.utf8_trim_whitespace(column), ""))
         out[name] = {"null": int(nulls), "invalid": invalid}
