@@ -196,8 +196,10 @@ def assess_day(
     rec.reconciliation_matched = recon.get("matched") if isinstance(recon, dict) else None
     rec.api_total = _int_or_none(recon.get("api_total")) if isinstance(recon, dict) else None
     lock = manifest.get("object_lock") or {}
-    rec.object_lock_mode = lock.get("mode")
-    rec.retain_until = lock.get("retain_until")
+    if lock.get("content_sha256") in (None, rec.content_sha256):
+        rec.object_lock_mode = lock.get("mode")
+        rec.retain_until = lock.get("retain_until")
+    # else: the lock was applied to content since restated; the new parts are not locked until the next run.
     rec.restatements = len(manifest.get("history") or [])
     rec.legal_hold = bool(manifest.get("legal_hold"))
 
@@ -284,7 +286,7 @@ def inventory(
     as_of: dt.date | str,
     years: int = DEFAULT_RETENTION_YEARS,
     verify: str = "manifest",
-    max_workers: int = 16,
+    max_workers: int = 10,
 ) -> Inventory:
     """Inventory every day of the retention window of ``account_id`` as of ``as_of``.
 
@@ -508,7 +510,7 @@ def completeness(
 
 # -- deletion log -----------------------------------------------------------------------------------------
 def read_deletion_log(
-    storage: LakeStorage, layout: LakeLayout, account_id: str, max_workers: int = 16
+    storage: LakeStorage, layout: LakeLayout, account_id: str, max_workers: int = 10
 ) -> list[dict[str, Any]]:
     """Every entry of the account's append-only deletion log, oldest deletion first."""
     keys = [o["Key"] for o in storage.list_objects(layout.deletion_log_prefix(account_id))]
@@ -902,7 +904,7 @@ def run_retention_report(
     enforcement: dict[str, Any] | None = None,
     formats: Sequence[str] = ("csv", "json", "html", "pdf"),
     dag_run: dict[str, str] | None = None,
-    max_workers: int = 16,
+    max_workers: int = 10,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Inventory, completeness, deletion log, report, upload: returns ``(report, {ext: uri})``.
 
