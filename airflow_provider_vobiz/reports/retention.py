@@ -664,7 +664,7 @@ def to_document(report: dict[str, Any]) -> Any:
     window = report["window"]
     counts = totals["status_counts"]
     notices = [
-        f"Obligation: {policy['rule']} ({policy['source']}). The obligation {policy['obligation']}; "
+        f"Obligation: {policy['rule']} ({policy['source']}). The obligation {policy['obligation']}. "
         f"{policy['note']}"
     ]
     if totals["gaps"]:
