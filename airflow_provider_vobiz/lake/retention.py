@@ -244,6 +244,58 @@ def apply_object_lock(
     }
 
 
+# -- legal hold -------------------------------------------------------------------------------------------
+def set_legal_hold(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    call_date: dt.date | str,
+    hold: bool,
+    *,
+    reason: str = "",
+) -> dict[str, Any]:
+    """Put a day under legal hold (or release it): the manifest's ``legal_hold``, which the purge obeys, and, in
+    an Object Lock bucket, an S3 legal hold on each part, which S3 itself and lifecycle rules obey.
+
+    Returns the updated manifest. Raises ``FileNotFoundError`` for a day that was never published.
+    """
+    from airflow_provider_vobiz.lake.manifest import read_manifest
+
+    manifest = read_manifest(storage, layout, account_id, call_date)
+    if manifest is None:
+        raise FileNotFoundError(
+            f"no manifest at {layout.s3_uri(layout.manifest_key(account_id, call_date))}: "
+            "the day was never published, so there is nothing to hold"
+        )
+    lock = dict(manifest.get("object_lock") or {})
+    if _object_lock_enabled(storage):
+        for key in _part_keys(manifest, layout.partition_prefix(account_id, call_date)):
+            storage.client.put_object_legal_hold(
+                Bucket=storage.bucket, Key=key, LegalHold={"Status": "ON" if hold else "OFF"}
+            )
+        if lock:
+            lock["legal_hold"] = hold
+    manifest = {
+        **manifest,
+        "legal_hold": bool(hold),
+        "legal_hold_info": {"reason": reason, "set_at": utc_now_iso(), "hold": bool(hold)},
+        "object_lock": lock or manifest.get("object_lock"),
+    }
+    write_manifest(storage, layout, manifest)
+    log.info(
+        "Legal hold %s for %s %s (%s)", "ON" if hold else "OFF", account_id, call_date, reason or "no reason"
+    )
+    return manifest
+
+
+def _object_lock_enabled(storage: LakeStorage) -> bool:
+    try:
+        check_object_lock_enabled(storage)
+    except ValueError:
+        return False
+    return True
+
+
 # -- lifecycle --------------------------------------------------------------------------------------------
 def lifecycle_days(years: int = DEFAULT_RETENTION_YEARS, grace_days: int = DEFAULT_GRACE_DAYS) -> int:
     """Days after creation at which the lifecycle rule expires an object: never before retention ends."""

@@ -363,3 +363,23 @@ def test_purge_refused_by_a_live_lock_is_reported(locked_lake):
     assert rr.read_deletion_log(storage, layout, ACCOUNT) == []
     assert storage.exists(layout.part_key(ACCOUNT, day, 0))
     assert storage.exists(layout.manifest_key(ACCOUNT, day))
+
+
+def test_legal_hold_protects_a_day_from_the_purge_and_from_s3(locked_lake):
+    client, layout, storage = locked_lake
+    day = dt.date(2024, 1, 10)
+    seed_partition(client, layout, ACCOUNT, day)
+    manifest = enforce.set_legal_hold(storage, layout, ACCOUNT, day, True, reason="court order 12/2026")
+    assert manifest["legal_hold"] is True and manifest["legal_hold_info"]["reason"] == "court order 12/2026"
+    head = client.head_object(Bucket=layout.bucket, Key=layout.part_key(ACCOUNT, day, 0))
+    assert head["ObjectLockLegalHoldStatus"] == "ON"
+    result = enforce.purge_expired(storage, layout, ACCOUNT, dt.date(2026, 11, 27))
+    assert result["deleted"] == [] and result["skipped_legal_hold"][0]["call_date"] == "2024-01-10"
+
+    enforce.set_legal_hold(storage, layout, ACCOUNT, day, False, reason="released")
+    head = client.head_object(Bucket=layout.bucket, Key=layout.part_key(ACCOUNT, day, 0))
+    assert head["ObjectLockLegalHoldStatus"] == "OFF"
+    result = enforce.purge_expired(storage, layout, ACCOUNT, dt.date(2026, 11, 27))
+    assert [d["call_date"] for d in result["deleted"]] == ["2024-01-10"]
+    with pytest.raises(FileNotFoundError, match="never published"):
+        enforce.set_legal_hold(storage, layout, ACCOUNT, day, True)
