@@ -34,7 +34,6 @@ from airflow_provider_vobiz.cdr.schema import CALL_DIRECTIONS, E164_PATTERN
 from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, content_sha256
 from airflow_provider_vobiz.lake.retention import (
     DEFAULT_RETENTION_YEARS,
-    add_years,
     expires_on,
     retention_window,
 )
@@ -635,9 +634,6 @@ def csv_rows(report: dict[str, Any]) -> list[list[Any]]:
         row[-1] = "; ".join(day.get("problems") or [])
         rows.append(row)
     return rows
-
-
-__all__ = ["add_years", "expires_on", "retention_window"]
 
 
 # -- formats ----------------------------------------------------------------------------------------------
