@@ -134,6 +134,8 @@ class DayRecord:
     extracted_at: str | None = None
     expires_on: dt.date | None = None
     manifest_key: str | None = None
+    #: The manifest's part keys, in order (what completeness reads; not part of the report).
+    part_keys: list[str] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -209,6 +211,7 @@ def assess_day(
     for part in parts:
         key = _part_key(part, partition_prefix)
         manifest_keys.add(key)
+        rec.part_keys.append(key)
         rows_sum += _int_or_none(part.get("rows")) or 0
         size = listed_sizes.get(key)
         if size is None:
@@ -450,24 +453,20 @@ def completeness(
     if mode == "none":
         result.update(days_checked=0, rows_checked=0, per_field={})
         return result
-    import pyarrow.fs as pafs
     import pyarrow.parquet as pq
 
     readable = [r for r in inv.days if r.status in (STATUS_PRESENT, STATUS_FAILED_QUALITY)]
     chosen = {r.call_date for r in readable}
     if mode == "sample":
         chosen = set(sample_days(list(chosen), sample_size))
-    prefix_of = {r.call_date: r.manifest_key.rsplit("/", 1)[0] + "/" for r in readable if r.manifest_key}
+    keys_of = {r.call_date: r.part_keys for r in readable}
     fs = storage.filesystem
 
     def read_day(day: dt.date) -> tuple[int, dict[str, dict[str, int]]]:
         totals = {f: {"null": 0, "invalid": 0} for f in LAW_ENFORCEMENT_FIELDS}
         rows = 0
-        infos = fs.get_file_info(pafs.FileSelector(storage.path(prefix_of[day])))
-        for info in sorted(infos, key=lambda i: i.path):
-            if not info.base_name.startswith("part-"):
-                continue
-            pf = pq.ParquetFile(info.path, filesystem=fs)
+        for key in keys_of[day]:
+            pf = pq.ParquetFile(storage.path(key), filesystem=fs)
             cols = [c for c in LAW_ENFORCEMENT_FIELDS if c in pf.schema_arrow.names]
             table = pf.read(columns=cols)
             rows += table.num_rows
