@@ -1,0 +1,422 @@
+"""Retention enforcement on the lake: S3 Object Lock, a lifecycle rule, and the purge of expired days.
+
+Each action is off unless the caller turns it on (the retention operator records what it did in the report):
+
+- :func:`apply_object_lock` puts an Object Lock retention (governance or compliance mode) on every part of each
+  published partition that has none yet, until the start of the day the partition leaves the retention window
+  (call_date plus two calendar years, plus one day, at midnight in the partition's timezone), and records
+  ``object_lock`` in the manifest. Run daily, it locks "newly published" partitions. The bucket must have been
+  created with Object Lock enabled (S3 cannot turn it on for an existing bucket without AWS support).
+  Days under ``legal_hold`` in their manifest also get an S3 legal hold on their parts, so that no lifecycle
+  rule or console user can delete them either.
+- :func:`apply_lifecycle` adds (or replaces) one rule, ``vobiz-cdr-retention``, expiring ``cdr/`` objects
+  ``366 * years + grace`` days after they were written. It counts from the object's creation, not its call_date,
+  so backfilled days are kept longer, never shorter. Other rules of the bucket are kept.
+- :func:`purge_expired` deletes partitions whose retention ended more than ``grace_days`` ago, never a day under
+  legal hold, together with the day's quality result and quarantined rejects (they hold records too). Every
+  deletion appends one new object to the account's deletion log (``LakeLayout.deletion_log_key``); the log is
+  never rewritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from botocore.exceptions import ClientError
+
+from airflow_provider_vobiz.lake.manifest import utc_now_iso, write_manifest
+
+if TYPE_CHECKING:
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION_YEARS = 2
+DEFAULT_GRACE_DAYS = 30
+DEFAULT_TIMEZONE = "Asia/Kolkata"
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+LIFECYCLE_RULE_ID = "vobiz-cdr-retention"
+
+
+# -- calendar (the one definition of the window; reports/retention.py uses it) ---------------------------
+def add_years(day: dt.date, years: int) -> dt.date:
+    """``day`` shifted by whole calendar years; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def retention_window(as_of: dt.date, years: int = DEFAULT_RETENTION_YEARS) -> tuple[dt.date, dt.date]:
+    """``(start, end)``, both inclusive: ``as_of`` minus ``years`` calendar years up to ``as_of - 1``."""
+    if years < 1:
+        raise ValueError(f"retention years must be at least 1, got {years}")
+    return add_years(as_of, -years), as_of - dt.timedelta(days=1)
+
+
+def expires_on(call_date: dt.date, years: int = DEFAULT_RETENTION_YEARS) -> dt.date:
+    """The first as-of date whose window no longer holds ``call_date`` (the day may be deleted from then)."""
+    return add_years(call_date, years) + dt.timedelta(days=1)
+
+
+def retain_until(
+    call_date: dt.date, years: int = DEFAULT_RETENTION_YEARS, timezone: str = DEFAULT_TIMEZONE
+) -> dt.datetime:
+    """Object Lock date of a partition: midnight (in its timezone) of the day it leaves the window, in UTC."""
+    local = dt.datetime.combine(expires_on(call_date, years), dt.time(0), tzinfo=ZoneInfo(timezone))
+    return local.astimezone(dt.timezone.utc)
+
+
+def _iso(ts: dt.datetime) -> str:
+    return ts.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _partition_days(storage: LakeStorage, layout: LakeLayout, account_id: str) -> list[dt.date]:
+    days = []
+    for prefix in storage.list_prefixes(layout.account_prefix(account_id)):
+        parsed = layout.parse_partition(prefix)
+        if parsed:
+            days.append(dt.date.fromisoformat(parsed[1]))
+    return sorted(days)
+
+
+def _manifest_days(storage: LakeStorage, layout: LakeLayout, account_id: str) -> list[dt.date]:
+    days = set()
+    for obj in storage.list_objects(layout.account_prefix(account_id)):
+        if obj["Key"].endswith("/_manifest.json"):
+            parsed = layout.parse_partition(obj["Key"])
+            if parsed:
+                days.add(dt.date.fromisoformat(parsed[1]))
+    return sorted(days)
+
+
+def _read_manifests(
+    storage: LakeStorage, layout: LakeLayout, account_id: str, days: list[dt.date], max_workers: int
+) -> dict[dt.date, dict[str, Any] | None]:
+    _ = storage.client  # build the client once before threads share it
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        found = pool.map(lambda d: storage.get_json(layout.manifest_key(account_id, d)), days)
+        return dict(zip(days, found, strict=True))
+
+
+def _part_keys(manifest: dict[str, Any], partition_prefix: str) -> list[str]:
+    keys = []
+    for part in manifest.get("parts") or []:
+        key = str(part.get("key") or "")
+        keys.append(key if "/" in key else partition_prefix + key)
+    return keys
+
+
+# -- Object Lock ------------------------------------------------------------------------------------------
+def check_object_lock_enabled(storage: LakeStorage) -> None:
+    """Raise a clear error when the bucket was not created with Object Lock enabled."""
+    try:
+        conf = storage.client.get_object_lock_configuration(Bucket=storage.bucket)
+    except ClientError as err:
+        if _error_code(err) in ("ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration"):
+            conf = {}
+        else:
+            raise
+    if (conf.get("ObjectLockConfiguration") or {}).get("ObjectLockEnabled") != "Enabled":
+        raise ValueError(
+            f"bucket {storage.bucket!r} does not have S3 Object Lock enabled: create it with "
+            "ObjectLockEnabledForBucket=True (or ask AWS to enable it), or turn object lock off"
+        )
+
+
+def apply_object_lock(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    as_of: dt.date,
+    *,
+    mode: str = "GOVERNANCE",
+    years: int = DEFAULT_RETENTION_YEARS,
+    max_workers: int = 16,
+) -> dict[str, Any]:
+    """Lock the parts of every published partition of ``account_id`` that has no lock yet.
+
+    Partitions already past retention on ``as_of`` are left alone (S3 refuses a retain-until in the past).
+    A partition whose manifest asks for a legal hold gets an S3 legal hold on its parts (and loses it when
+    the manifest no longer asks). Returns a summary for the report.
+    """
+    mode = mode.upper()
+    if mode not in LOCK_MODES:
+        raise ValueError(f"object lock mode must be one of {LOCK_MODES}, got {mode!r}")
+    check_object_lock_enabled(storage)
+    t0 = time.perf_counter()
+    days = _manifest_days(storage, layout, account_id)
+    manifests = _read_manifests(storage, layout, account_id, days, max_workers)
+    now = dt.datetime.now(dt.timezone.utc)
+    applied: list[dict[str, Any]] = []
+    holds: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    already = 0
+    expired = 0
+
+    def lock_day(day: dt.date) -> None:
+        nonlocal already, expired
+        manifest = manifests.get(day)
+        if manifest is None:
+            return
+        prefix = layout.partition_prefix(account_id, day)
+        keys = _part_keys(manifest, prefix)
+        lock = dict(manifest.get("object_lock") or {})
+        until = retain_until(day, years, manifest.get("timezone") or DEFAULT_TIMEZONE)
+        changed = False
+        try:
+            if lock.get("retain_until") and lock.get("mode"):
+                already += 1
+            elif until <= now:
+                expired += 1
+            else:
+                for key in keys:
+                    storage.client.put_object_retention(
+                        Bucket=storage.bucket,
+                        Key=key,
+                        Retention={"Mode": mode, "RetainUntilDate": until},
+                    )
+                lock.update(mode=mode, retain_until=_iso(until), applied_at=utc_now_iso(), parts=len(keys))
+                applied.append(
+                    {"call_date": day.isoformat(), "retain_until": _iso(until), "parts": len(keys)}
+                )
+                changed = True
+            want_hold = bool(manifest.get("legal_hold"))
+            if want_hold != bool(lock.get("legal_hold")):
+                for key in keys:
+                    storage.client.put_object_legal_hold(
+                        Bucket=storage.bucket, Key=key, LegalHold={"Status": "ON" if want_hold else "OFF"}
+                    )
+                lock["legal_hold"] = want_hold
+                holds.append({"call_date": day.isoformat(), "legal_hold": want_hold})
+                changed = True
+            if changed:
+                write_manifest(storage, layout, {**manifest, "object_lock": lock})
+        except ClientError as err:
+            errors.append({"call_date": day.isoformat(), "error": f"{_error_code(err)}: {err}"})
+
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        list(pool.map(lock_day, days))
+    applied.sort(key=lambda a: a["call_date"])
+    log.info(
+        "Object Lock (%s): locked %d partitions, %d already locked, %d past retention, %d errors in %.2fs",
+        mode,
+        len(applied),
+        already,
+        expired,
+        len(errors),
+        time.perf_counter() - t0,
+    )
+    return {
+        "enabled": True,
+        "mode": mode,
+        "applied": applied,
+        "legal_holds_changed": sorted(holds, key=lambda h: h["call_date"]),
+        "already_locked": already,
+        "skipped_past_retention": expired,
+        "errors": errors,
+    }
+
+
+# -- lifecycle --------------------------------------------------------------------------------------------
+def lifecycle_days(years: int = DEFAULT_RETENTION_YEARS, grace_days: int = DEFAULT_GRACE_DAYS) -> int:
+    """Days after creation at which the lifecycle rule expires an object: never before retention ends."""
+    return 366 * years + grace_days
+
+
+def apply_lifecycle(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    *,
+    years: int = DEFAULT_RETENTION_YEARS,
+    grace_days: int = DEFAULT_GRACE_DAYS,
+) -> dict[str, Any]:
+    """Add or replace the ``vobiz-cdr-retention`` rule on the bucket, keeping every other rule."""
+    if grace_days < 0:
+        raise ValueError(f"grace_days must be >= 0, got {grace_days}")
+    days = lifecycle_days(years, grace_days)
+    rule = {
+        "ID": LIFECYCLE_RULE_ID,
+        "Status": "Enabled",
+        "Filter": {"Prefix": layout.cdr_root},
+        "Expiration": {"Days": days},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": days},
+    }
+    try:
+        existing = storage.client.get_bucket_lifecycle_configuration(Bucket=storage.bucket).get("Rules", [])
+    except ClientError as err:
+        if _error_code(err) != "NoSuchLifecycleConfiguration":
+            raise
+        existing = []
+    rules = [r for r in existing if r.get("ID") != LIFECYCLE_RULE_ID] + [rule]
+    storage.client.put_bucket_lifecycle_configuration(
+        Bucket=storage.bucket, LifecycleConfiguration={"Rules": rules}
+    )
+    log.info("Lifecycle rule %s: expire %s after %d days", LIFECYCLE_RULE_ID, layout.cdr_root, days)
+    return {
+        "enabled": True,
+        "rule_id": LIFECYCLE_RULE_ID,
+        "prefix": layout.cdr_root,
+        "expiration_days": days,
+        "other_rules_kept": len(rules) - 1,
+        "note": "counts from each object's creation, not its call_date; S3 legal holds (set by object lock "
+        "enforcement for days under legal hold) stop it",
+    }
+
+
+# -- purge ------------------------------------------------------------------------------------------------
+def _bucket_versioned(storage: LakeStorage) -> bool:
+    status = storage.client.get_bucket_versioning(Bucket=storage.bucket).get("Status")
+    return status in ("Enabled", "Suspended")
+
+
+def _live_lock(storage: LakeStorage, keys: list[str]) -> str | None:
+    """Why S3 would refuse to delete these objects now (a future retain-until or a legal hold), or None.
+
+    Checked before deleting anything, so a day is either purged whole or left whole.
+    """
+    now = dt.datetime.now(dt.timezone.utc)
+    for key in keys:
+        head = storage.head(key)
+        if head is None:
+            continue
+        if head.get("ObjectLockLegalHoldStatus") == "ON":
+            return "S3 legal hold"
+        until = head.get("ObjectLockRetainUntilDate")
+        if until and until > now:
+            return f"object lock until {_iso(until)}"
+    return None
+
+
+def _objects_to_delete(storage: LakeStorage, prefixes: list[str], versioned: bool) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for prefix in prefixes:
+        if versioned:
+            paginator = storage.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=storage.bucket, Prefix=prefix):
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                    out.append({"Key": v["Key"], "VersionId": v["VersionId"]})
+        else:
+            out.extend({"Key": o["Key"]} for o in storage.list_objects(prefix))
+    return out
+
+
+def _delete(storage: LakeStorage, objects: list[dict[str, str]]) -> list[dict[str, str]]:
+    errors: list[dict[str, str]] = []
+    for start in range(0, len(objects), 1000):
+        resp = storage.client.delete_objects(
+            Bucket=storage.bucket, Delete={"Objects": objects[start : start + 1000], "Quiet": True}
+        )
+        errors.extend(
+            {"key": e.get("Key", ""), "code": e.get("Code", ""), "message": e.get("Message", "")}
+            for e in resp.get("Errors", [])
+        )
+    return errors
+
+
+def purge_expired(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    as_of: dt.date,
+    *,
+    years: int = DEFAULT_RETENTION_YEARS,
+    grace_days: int = DEFAULT_GRACE_DAYS,
+    dag_run: dict[str, str] | None = None,
+    max_workers: int = 16,
+) -> dict[str, Any]:
+    """Delete the partitions of ``account_id`` past retention plus ``grace_days`` on ``as_of``.
+
+    A day whose manifest sets ``legal_hold`` is never deleted. In a versioned (Object Lock) bucket every version
+    is deleted, and a day whose parts S3 still locks (a longer lock, an S3 legal hold) is skipped whole and
+    reported; a refusal S3 still makes part-way is logged as a "partial" deletion. Each deletion writes one new
+    entry to the deletion log; returns a summary for the report.
+    """
+    if grace_days < 0:
+        raise ValueError(f"grace_days must be >= 0, got {grace_days}")
+    t0 = time.perf_counter()
+    expired = [
+        d
+        for d in _partition_days(storage, layout, account_id)
+        if as_of >= expires_on(d, years) + dt.timedelta(grace_days)
+    ]
+    manifests = _read_manifests(storage, layout, account_id, expired, max_workers) if expired else {}
+    versioned = _bucket_versioned(storage) if expired else False
+    deleted: list[dict[str, Any]] = []
+    skipped: list[dict[str, str]] = []
+    skipped_locked: list[dict[str, str]] = []
+    errors: list[dict[str, Any]] = []
+    for day in expired:
+        manifest = manifests.get(day) or {}
+        if manifest.get("legal_hold"):
+            skipped.append({"call_date": day.isoformat(), "reason": "legal hold"})
+            continue
+        if versioned:
+            live = _live_lock(storage, _part_keys(manifest, layout.partition_prefix(account_id, day)))
+            if live:
+                skipped_locked.append({"call_date": day.isoformat(), "reason": live})
+                continue
+        prefixes = [
+            layout.partition_prefix(account_id, day),
+            layout.quality_prefix(account_id, day),
+            layout.rejects_key(account_id, day),
+        ]
+        objects = _objects_to_delete(storage, prefixes, versioned)
+        failures = _delete(storage, objects)
+        deleted_at = dt.datetime.now(dt.timezone.utc)
+        entry = {
+            "account_id": account_id,
+            "call_date": day.isoformat(),
+            "deleted_at": _iso(deleted_at),
+            "status": "partial" if failures else "deleted",
+            "reason": (
+                f"retention expired: kept {years} years to {(expires_on(day, years) - dt.timedelta(1)).isoformat()}"
+                f" plus {grace_days} days grace, purged on {as_of.isoformat()}"
+            ),
+            "as_of": as_of.isoformat(),
+            "retention_years": years,
+            "grace_days": grace_days,
+            "row_count": manifest.get("row_count"),
+            "content_sha256": manifest.get("content_sha256"),
+            "had_manifest": bool(manifest),
+            "objects_deleted": len(objects) - len(failures),
+            "keys": sorted({o["Key"] for o in objects}),
+            "errors": failures,
+            "dag_run": dag_run,
+        }
+        log_key = layout.deletion_log_key(account_id, day, deleted_at)
+        storage.put_json(log_key, entry)
+        entry["log_key"] = log_key
+        (errors if failures else deleted).append(entry)
+        log.info(
+            "Purged %s (%d objects, %d refused); logged at %s", day, len(objects), len(failures), log_key
+        )
+    log.info(
+        "Purge: %d expired days, %d deleted, %d under legal hold, %d still locked, %d with errors in %.2fs",
+        len(expired),
+        len(deleted),
+        len(skipped),
+        len(skipped_locked),
+        len(errors),
+        time.perf_counter() - t0,
+    )
+    return {
+        "enabled": True,
+        "grace_days": grace_days,
+        "deleted": [{k: e[k] for k in ("call_date", "deleted_at", "reason", "log_key")} for e in deleted],
+        "skipped_legal_hold": skipped,
+        "skipped_locked": skipped_locked,
+        "errors": [
+            {"call_date": e["call_date"], "log_key": e["log_key"], "errors": e["errors"][:10]} for e in errors
+        ],
+    }
