@@ -125,15 +125,30 @@ def _retention_flags(r: RetentionStatus | None) -> list[str]:
 
 
 def _format_gap(gap: Any) -> str:
+    """A gap ``{"start", "end", "days"}`` (retention report) as text; plain days pass through."""
     if isinstance(gap, dict):
-        start = gap.get("start") or gap.get("from") or gap.get("day") or gap.get("call_date")
-        end = gap.get("end") or gap.get("to")
-        status = gap.get("status") or gap.get("reason")
+        start = gap.get("start") or gap.get("call_date") or gap.get("day")
+        end = gap.get("end")
         text = f"{start} – {end}" if end and end != start else str(start)
-        return f"{text} ({status})" if status else text
+        days = gap.get("days")
+        extra = [f"{days} days"] if isinstance(days, int) and days > 1 else []
+        if gap.get("status"):
+            extra.append(str(gap["status"]))
+        return f"{text} ({', '.join(extra)})" if extra else text
     return str(gap)
 
 
+def _format_expiring(item: Any) -> str:
+    """A day leaving the window ``{"call_date", "expires_on", "legal_hold"}`` as text."""
+    if isinstance(item, dict):
+        text = str(item.get("call_date") or item.get("day"))
+        if item.get("expires_on"):
+            text += f" (expires {item['expires_on']}{', legal hold' if item.get('legal_hold') else ''})"
+        return text
+    return str(item)
+
+
+_env.filters["expiring"] = _format_expiring
 _env.filters["gap"] = _format_gap
 
 

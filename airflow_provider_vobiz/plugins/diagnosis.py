@@ -82,27 +82,63 @@ def _diagnose_fn():
     return getattr(module, "diagnose", None) or getattr(module, "diagnose_call", None)
 
 
+#: An officer waits for the page: a few quick retries, not the ingest's five-minute budget.
+PAGE_TIMEOUT_SECONDS = 10.0
+PAGE_MAX_RETRIES = 2
+PAGE_RETRY_BUDGET_SECONDS = 15.0
+
+
+def fetch_cdr(call_id: str, vobiz_conn_id: str) -> dict[str, Any]:
+    """The call's CDR from the Vobiz API, or :class:`DiagnosisError` with a message fit for the page."""
+    from airflow_provider_vobiz.hooks.exceptions import (
+        VobizApiError,
+        VobizAuthError,
+        VobizNotFoundError,
+    )
+    from airflow_provider_vobiz.hooks.vobiz import VobizHook
+
+    hook = VobizHook(
+        vobiz_conn_id=vobiz_conn_id,
+        timeout=PAGE_TIMEOUT_SECONDS,
+        max_retries=PAGE_MAX_RETRIES,
+        retry_budget_seconds=PAGE_RETRY_BUDGET_SECONDS,
+    )
+    try:
+        cdr = hook.get_cdr(call_id)
+    except VobizNotFoundError:
+        raise DiagnosisError(f"The Vobiz API has no call with id {call_id}.") from None
+    except VobizAuthError as err:
+        raise DiagnosisError(
+            f"The Vobiz API refused the credentials of connection {vobiz_conn_id!r} (HTTP {err.status})."
+        ) from None
+    except VobizApiError as err:
+        # The hook's messages name the endpoint, status and request id and never the token.
+        raise DiagnosisError(mask_text(str(err))) from None
+    except Exception as err:
+        if "isn't defined" in str(err) or type(err).__name__ == "AirflowNotFoundException":
+            raise DiagnosisError(f"The Airflow connection {vobiz_conn_id!r} is not configured.") from None
+        if isinstance(err, ValueError):  # the hook's checks of the connection (base URL, login, ...)
+            raise DiagnosisError(
+                f"Connection {vobiz_conn_id!r} is not usable: {mask_text(str(err))}"
+            ) from None
+        raise DiagnosisError(
+            f"The Vobiz API could not be asked about call {call_id} ({type(err).__name__})."
+        ) from None
+    if not isinstance(cdr, dict) or not cdr:
+        raise DiagnosisError(f"The Vobiz API returned no record for call {call_id}.")
+    return cdr
+
+
 def diagnose_call(call_id: str, vobiz_conn_id: str) -> dict[str, Any]:
     """``{"call_id", "call": {field: value}, "diagnosis": ...}``, masked for people.
 
     :raises DiagnosisError: with a message fit for the page (never the token or the raw numbers).
     """
     call_id = check_call_id(call_id)
-    try:
-        from airflow_provider_vobiz.hooks.vobiz import VobizHook
-
-        cdr = VobizHook(vobiz_conn_id=vobiz_conn_id).get_cdr(call_id)
-    except DiagnosisError:
-        raise
-    except Exception as err:
-        raise DiagnosisError(_describe(err, call_id, vobiz_conn_id)) from None
-    if isinstance(cdr, dict) and isinstance(cdr.get("data"), dict):  # an enveloped single record
-        cdr = cdr["data"]
-    if not isinstance(cdr, dict) or not cdr:
-        raise DiagnosisError(f"The Vobiz API returned no record for call {call_id}.")
     fn = _diagnose_fn()
     if fn is None:
         raise DiagnosisError("The hangup diagnosis is not installed in this deployment.")
+    cdr = fetch_cdr(call_id, vobiz_conn_id)
     diagnosis = fn(cdr)
     call = {k: cdr.get(k) for k in CALL_FIELDS if k in cdr}
     return {"call_id": call_id, "call": mask_value(call), "diagnosis": mask_value(_plain(diagnosis))}
@@ -117,17 +153,3 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "model_dump"):
         return value.model_dump()
     return value
-
-
-def _describe(err: Exception, call_id: str, vobiz_conn_id: str) -> str:
-    """A safe, specific message: what failed, never the connection's secrets."""
-    name = type(err).__name__
-    status = getattr(getattr(err, "response", None), "status_code", None) or getattr(err, "status_code", None)
-    if "NotFound" in name and "conn" in str(err).lower():
-        return f"The Airflow connection {vobiz_conn_id!r} is not configured."
-    if status == 404 or "404" in str(err) or "not found" in str(err).lower():
-        return f"The Vobiz API has no call with id {call_id}."
-    if status in (401, 403):
-        return f"The Vobiz API refused the credentials of connection {vobiz_conn_id!r} ({status})."
-    detail = f" (HTTP {status})" if status else ""
-    return f"The Vobiz API could not be reached for call {call_id}: {name}{detail}."

@@ -116,8 +116,14 @@ def write_sample_reports(client, lake_uri: str) -> SampleLake:
         ACCOUNT,
         "2026-06-01",
         0.9959,
-        [{"start": "2025-02-10", "end": "2025-02-11", "status": "missing"}, "2025-08-15"],
-        ["2024-06-01", "2024-06-02"],
+        [
+            {"start": "2025-02-10", "end": "2025-02-11", "days": 2},
+            {"start": "2025-08-15", "end": "2025-08-15", "days": 1},
+        ],
+        [
+            {"call_date": "2024-06-01", "expires_on": "2026-06-02", "legal_hold": False},
+            {"call_date": "2024-06-02", "expires_on": "2026-06-03", "legal_hold": True},
+        ],
     )
     retention(OTHER, "2026-06-01", 1.0, [], [])
     # Not a report: the page must never serve it even though it sits in the same bucket.
@@ -213,11 +219,12 @@ def test_page_shows_retention_and_summaries(viewer, lake):
     page = r.text
     # Retention at a glance: the latest report (2026-06-01), not the earlier one.
     assert "99.59%" in page and "2026-06-01" in page
-    assert "2025-02-10 – 2025-02-11 (missing)" in page
-    assert "2 day(s)" in page  # expiring within 30 days
+    assert "2025-02-10 – 2025-02-11 (2 days)" in page and "2025-08-15" in page
+    assert "2 day(s): 2024-06-01 (expires 2026-06-02), 2024-06-02 (expires 2026-06-03, legal hold)" in page
     # Monthly summaries with their figures, and the latest month's days.
     assert "30,480" in page and "14,630" in page and "48.0%" in page
     assert ">warning<" in page and ">failed<" in page
+    assert "1: 2026-05-07" in page  # the month's missing day
     assert "2026-05-31" in page and "2026-05-30" in page
     assert "2026-04-30" not in page  # days of other months only on request
     # Links: view inline, downloads with file names, the DAG run in the Airflow UI (top window).
