@@ -142,6 +142,7 @@ def api_server(s3_server, lake_uri, tmp_path_factory) -> Iterator[ApiServer]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    (home / "api-server.pid").write_text(str(proc.pid))
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -245,6 +246,18 @@ def test_officer_logs_in_opens_the_page_and_downloads_a_pdf(api_server, sample, 
         assert run_link.get_attribute("href") == (
             "/dags/vobiz_trai_summary/runs/scheduled__2026-06-01T00%3A00%3A00%2B00%3A00"
         )
+
+        # 6. The officer switches the Airflow UI to its dark theme: the embedded page follows.
+        light_bg = frame.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        page.evaluate("() => localStorage.setItem('theme', 'dark')")
+        page.reload(wait_until="domcontentloaded")
+        frame = page.wait_for_selector("iframe", timeout=30_000).content_frame()
+        frame.wait_for_selector("h1:has-text('Compliance reports')", timeout=30_000)
+        assert page.evaluate("() => document.documentElement.classList.contains('dark')")
+        frame.wait_for_function("() => document.documentElement.dataset.theme === 'dark'", timeout=10_000)
+        dark_bg = frame.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert (light_bg, dark_bg) == ("rgb(255, 255, 255)", "rgb(17, 24, 39)")
+        page.screenshot(path=str(ARTIFACTS / "compliance-reports-ui-dark.png"))
     finally:
         context.close()
 
@@ -270,3 +283,52 @@ def test_page_follows_the_dark_theme(api_server, sample, browser):
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
     finally:
         context.close()
+
+
+def test_downloads_are_streamed_not_buffered(api_server, s3_server, lake_uri):
+    """A 24 MiB report passes through the api-server without growing it by anything like its size."""
+    import psutil
+
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+
+    layout = LakeLayout.from_uri(lake_uri)
+    size = 24 * 1024 * 1024
+    blob = b"%PDF-1.4\n" + os.urandom(size - 9)
+    key = layout.summary_report_key("MA_BIG01", "2026-01", "pdf")
+    s3_server.client().put_object(Bucket=layout.bucket, Key=key, Body=blob)
+    digest = hashlib.sha256(blob).hexdigest()
+    del blob
+
+    token = httpx.post(
+        f"{api_server.url}/auth/token", json={"username": USER, "password": api_server.password}, timeout=30
+    ).json()["access_token"]
+    leader = psutil.Process(int((api_server.home / "api-server.pid").read_text()))
+
+    def rss() -> int:
+        procs = [leader, *leader.children(recursive=True)]
+        return sum(p.memory_info().rss for p in procs if p.is_running())
+
+    before = rss()
+    peak = before
+    sha = hashlib.sha256()
+    received = 0
+    with httpx.stream(
+        "GET",
+        f"{api_server.url}/compliance-reports/reports/summary/MA_BIG01/2026-01/pdf",
+        headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"},
+        timeout=120,
+    ) as r:
+        assert r.status_code == 200
+        assert r.headers["content-length"] == str(size)
+        for chunk in r.iter_raw(1024 * 1024):
+            sha.update(chunk)
+            received += len(chunk)
+            peak = max(peak, rss())
+    assert received == size and sha.hexdigest() == digest
+    growth = peak - before
+    print(
+        f"api-server RSS before {before / 2**20:.1f} MiB, peak growth {growth / 2**20:.1f} MiB for {size / 2**20:.0f} MiB"
+    )
+    assert growth < size / 2, (
+        f"api-server grew by {growth / 2**20:.1f} MiB while serving {size / 2**20:.0f} MiB"
+    )
