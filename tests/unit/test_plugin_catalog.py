@@ -104,6 +104,17 @@ def test_numbers_are_masked_to_their_last_four_digits():
     text = mask_text("Callee +91 98765 43210 was busy; retry after 30 s (code 486)")
     assert "98765" not in text and "••••3210" in text and "30 s" in text and "486" in text
     assert mask_value({"advice": ["call +919876543210 back"]}) == {"advice": ["call ••••3210 back"]}
+    # What is not a phone number stays readable.
+    for keep in (
+        "2026-05-11T06:59:26Z",
+        "bcd1c45d-3f27-41ea-bea1-aa5d4e06dca4",
+        "15ad2006-1986-451b-87da-43676cfd8266",
+        "3.110.99.6",
+        "DND/NCPR preferences (1909)",
+        "10:00–21:00 IST",
+        "hangup_cause_code 4000",
+    ):
+        assert mask_text(keep) == keep
 
 
 @pytest.mark.parametrize("bad", ["", " ", "../x", "a/b", "x" * 65, "<script>", "id with space"])
