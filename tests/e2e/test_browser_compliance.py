@@ -70,7 +70,7 @@ class ApiServer:
     log: Path
 
 
-def _airflow_env(home: Path, port: int, s3_conn_json: str) -> dict[str, str]:
+def _airflow_env(home: Path, port: int, s3_conn_json: str, vobiz_conn_json: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -92,6 +92,7 @@ def _airflow_env(home: Path, port: int, s3_conn_json: str) -> dict[str, str]:
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(48),
             "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
             "AIRFLOW_CONN_AWS_DEFAULT": s3_conn_json,
+            "AIRFLOW_CONN_VOBIZ_DEFAULT": vobiz_conn_json,
             "PYTHONPATH": os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         }
     )
@@ -111,12 +112,12 @@ def lake_uri(s3_server) -> str:
 
 
 @pytest.fixture(scope="module")
-def api_server(s3_server, lake_uri, tmp_path_factory) -> Iterator[ApiServer]:
+def api_server(s3_server, lake_uri, _vobiz_simulator_session, tmp_path_factory) -> Iterator[ApiServer]:
     _require_chromium()
     home = tmp_path_factory.mktemp("airflow-ui-home")
     (home / "dags").mkdir()
     port = free_port()
-    env = _airflow_env(home, port, s3_server.conn_json())
+    env = _airflow_env(home, port, s3_server.conn_json(), _vobiz_simulator_session.conn_json())
     password = secrets.token_urlsafe(12)
     # SimpleAuthManager keeps users' passwords in this file; a known one lets the browser log in.
     (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({USER: password}) + "\n")
@@ -196,7 +197,9 @@ def test_anonymous_gets_no_page(api_server):
     assert pdf.status_code == 401
 
 
-def test_officer_logs_in_opens_the_page_and_downloads_a_pdf(api_server, sample, browser, tmp_path):
+def test_officer_logs_in_opens_the_page_and_downloads_a_pdf(
+    api_server, sample, browser, tmp_path, _vobiz_simulator_session
+):
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport={"width": 1366, "height": 800}, accept_downloads=True)
     page = context.new_page()
@@ -247,7 +250,19 @@ def test_officer_logs_in_opens_the_page_and_downloads_a_pdf(api_server, sample, 
             "/dags/vobiz_trai_summary/runs/scheduled__2026-06-01T00%3A00%3A00%2B00%3A00"
         )
 
-        # 6. The officer switches the Airflow UI to its dark theme: the embedded page follows.
+        # 6. A complaint about one call: the diagnose box asks the Vobiz API (the simulator) about it.
+        call = _vobiz_simulator_session.records()[0]
+        frame.get_by_label("Call ID").fill(call["uuid"])
+        frame.get_by_role("button", name="Diagnose").click()
+        frame.wait_for_selector("#diagnosis", timeout=30_000)
+        result = frame.inner_text("#diagnosis")
+        assert f"Call {call['uuid']}" in result and "What it means" in result, result
+        assert call["hangup_cause"] in result
+        shown = frame.content()
+        for field in ("caller_id_number", "destination_number"):
+            assert not call[field] or call[field] not in shown
+
+        # 7. The officer switches the Airflow UI to its dark theme: the embedded page follows.
         light_bg = frame.evaluate("() => getComputedStyle(document.body).backgroundColor")
         page.evaluate("() => localStorage.setItem('theme', 'dark')")
         page.reload(wait_until="domcontentloaded")
