@@ -261,6 +261,7 @@ def test_officer_logs_in_opens_the_page_and_downloads_a_pdf(
         shown = frame.content()
         for field in ("caller_id_number", "destination_number"):
             assert not call[field] or call[field] not in shown
+        page.screenshot(path=str(ARTIFACTS / "compliance-reports-diagnose.png"))
 
         # 7. The officer switches the Airflow UI to its dark theme: the embedded page follows.
         light_bg = frame.evaluate("() => getComputedStyle(document.body).backgroundColor")
