@@ -278,9 +278,54 @@ def test_officer_logs_in_opens_the_page_and_downloads_a_pdf(
         context.close()
 
 
-def test_page_follows_the_dark_theme(api_server, sample, browser):
+#: WCAG contrast of every text element against its effective background; returns the failures.
+CONTRAST_JS = """
+() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const bg = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const bad = [];
+  for (const el of document.querySelectorAll("h1,h2,h3,p,th,td,a,label,button,.badge,dt,dd,caption,code")) {
+    if (!el.textContent.trim() || el.closest(".sr-only")) continue;
+    const fg = rgb(getComputedStyle(el).color).slice(0, 3);
+    const [a, b] = [lum(fg), lum(bg(el))].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (!(ratio >= 4.5)) bad.push(`${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return bad;
+}
+"""
+
+#: Plain accessible HTML: a language, labelled fields, headed tables.
+STRUCTURE_JS = """
+() => {
+  const bad = [];
+  if (!document.documentElement.lang) bad.push("no lang");
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select")) {
+    if (!el.labels || !el.labels.length) bad.push(`unlabelled ${el.name}`);
+  }
+  for (const t of document.querySelectorAll("table")) {
+    if (!t.querySelector("thead th[scope=col]")) bad.push("table without column headers");
+    if (!t.querySelector("caption") && !t.getAttribute("aria-labelledby")) bad.push("table without a name");
+  }
+  return bad;
+}
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_page_themes_and_accessibility(api_server, sample, browser, scheme):
     """Standalone, the page follows prefers-color-scheme; every text stays readable on its background."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, color_scheme="dark")
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, color_scheme=scheme)
     page = context.new_page()
     try:
         token = httpx.post(
@@ -293,8 +338,14 @@ def test_page_follows_the_dark_theme(api_server, sample, browser):
         colors = page.evaluate(
             "() => [getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]"
         )
-        assert colors == ["rgb(17, 24, 39)", "rgb(243, 244, 246)"], colors
-        page.screenshot(path=str(ARTIFACTS / "compliance-reports-dark.png"), full_page=True)
+        expected = {
+            "dark": ["rgb(17, 24, 39)", "rgb(243, 244, 246)"],
+            "light": ["rgb(255, 255, 255)", "rgb(26, 32, 44)"],
+        }[scheme]
+        assert colors == expected, colors
+        assert page.evaluate(CONTRAST_JS) == []
+        assert page.evaluate(STRUCTURE_JS) == []
+        page.screenshot(path=str(ARTIFACTS / f"compliance-reports-{scheme}.png"), full_page=True)
         # Laptop width: nothing forces a horizontal scroll of the whole page.
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
     finally:
