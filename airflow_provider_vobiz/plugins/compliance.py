@@ -22,6 +22,12 @@ NAV_NAME = "Compliance reports"
 URL_ROUTE = "compliance-reports"
 
 
+def page_url(base_url: str, embedded: bool = True) -> str:
+    """Where officers find the page: inside the Airflow UI (``embedded``) or on its own."""
+    base = base_url.rstrip("/")
+    return f"{base}/plugin/{URL_ROUTE}" if embedded else f"{base}{URL_PREFIX}/"
+
+
 class ComplianceReportsApp(FastAPI):
     """A FastAPI app whose routes are installed on first use (see the module docstring)."""
 

@@ -155,6 +155,13 @@ def test_importing_the_plugin_leaves_the_api_server_machinery_alone():
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_page_url():
+    from airflow_provider_vobiz.plugins.compliance import page_url
+
+    assert page_url("http://127.0.0.1:8080/") == "http://127.0.0.1:8080/plugin/compliance-reports"
+    assert page_url("http://h:1", embedded=False) == "http://h:1/compliance-reports/"
+
+
 def test_entry_point_points_at_the_plugin():
     from importlib.metadata import entry_points
 
