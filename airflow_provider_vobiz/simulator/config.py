@@ -1,0 +1,106 @@
+"""The simulator's configuration: what data it serves and which test knobs are on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+#: Calls are generated per calendar day in India Standard Time (where Vobiz's customers are).
+IST = ZoneInfo("Asia/Kolkata")
+TIMEZONES = ("UTC", "Asia/Kolkata")
+_AUTH_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """Everything that determines the simulator's responses (same config: byte-identical responses).
+
+    :param auth_id: the account id: the ``X-Auth-ID`` header, the ``{auth_id}`` in the path, every record's
+        ``account_id``.
+    :param auth_token: the ``X-Auth-Token`` header.
+    :param seed: random seed of the synthetic data.
+    :param start_date: first day of calls (a calendar day in Asia/Kolkata).
+    :param days: number of days of calls.
+    :param calls_per_day: calls on each day.
+    :param date_filter_timezone: how ``start_date``/``end_date`` are read: ``UTC`` or ``Asia/Kolkata``.
+    :param now: the simulated clock (UTC); a record is visible once ``now`` reaches its ``created_at``.
+        Default: the end of the last day plus one day (everything visible).
+    :param late_fraction: share of each day's calls whose CDR is created only ``late_delay`` after the call.
+    :param late_delay: how late the late CDRs are.
+    :param updated_fraction: share of calls that get a later ``updated_at`` with changed values.
+    :param duplicate_across_pages: list/search repeat one record on two consecutive pages.
+    :param extra_field: name of an undocumented field added to every record (JSON and CSV).
+    :param malformed_records: per day, records with a wrong type or a missing field.
+    :param api_retention_days: if set, a ``start_date`` older than ``now - N days`` is a 400.
+    :param cache_mb: memory budget for rendered blocks of records.
+    """
+
+    auth_id: str = "MA_DEMO0001"
+    auth_token: str = "demo-token-0001"
+    seed: int = 7
+    start_date: date = date(2026, 3, 1)
+    days: int = 31
+    calls_per_day: int = 2000
+    date_filter_timezone: str = "Asia/Kolkata"
+    now: datetime | None = None
+    late_fraction: float = 0.0
+    late_delay: timedelta = field(default=timedelta(hours=6))
+    updated_fraction: float = 0.0
+    duplicate_across_pages: bool = False
+    extra_field: str | None = None
+    malformed_records: int = 0
+    api_retention_days: int | None = None
+    cache_mb: int = 512
+
+    def __post_init__(self) -> None:
+        if not _AUTH_ID.match(self.auth_id or ""):
+            raise ValueError(f"auth_id must be 1-64 letters, digits, '_' or '-', got {self.auth_id!r}")
+        if not self.auth_token:
+            raise ValueError("auth_token must not be empty")
+        if self.days < 1:
+            raise ValueError(f"days must be >= 1, got {self.days}")
+        if self.calls_per_day < 0:
+            raise ValueError(f"calls_per_day must be >= 0, got {self.calls_per_day}")
+        if self.date_filter_timezone not in TIMEZONES:
+            raise ValueError(
+                f"date_filter_timezone must be one of {TIMEZONES}, got {self.date_filter_timezone!r}"
+            )
+        for name in ("late_fraction", "updated_fraction"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1], got {v}")
+        if self.late_delay < timedelta(0):
+            raise ValueError("late_delay must not be negative")
+        if self.malformed_records < 0 or self.malformed_records > self.calls_per_day:
+            raise ValueError(
+                f"malformed_records must be within [0, calls_per_day], got {self.malformed_records}"
+            )
+        if self.extra_field is not None and not re.match(r"^[a-z_][a-z0-9_]*$", self.extra_field):
+            raise ValueError(f"extra_field must be a snake_case name, got {self.extra_field!r}")
+        if self.api_retention_days is not None and self.api_retention_days < 1:
+            raise ValueError("api_retention_days must be >= 1")
+        if self.now is not None and self.now.tzinfo is None:
+            raise ValueError("now must be timezone-aware (UTC)")
+
+    @property
+    def first_epoch(self) -> int:
+        """Start of the first day (00:00 IST) in epoch seconds."""
+        return int(datetime.combine(self.start_date, time(0), IST).timestamp())
+
+    @property
+    def end_epoch(self) -> int:
+        """End of the last day (exclusive) in epoch seconds."""
+        return self.first_epoch + self.days * 86400
+
+    @property
+    def default_now(self) -> datetime:
+        return datetime.fromtimestamp(self.end_epoch + 86400, tz=timezone.utc)
+
+    @property
+    def effective_now(self) -> datetime:
+        return (self.now or self.default_now).astimezone(timezone.utc)
+
+    def with_(self, **changes: object) -> SimulatorConfig:
+        return replace(self, **changes)
