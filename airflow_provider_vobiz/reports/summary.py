@@ -6,8 +6,8 @@ Computed from the lake, never from the API (DESIGN §6, §11):
    rejects, reconciliation, restatements) and lists its parts. Days without a manifest are *missing*.
 2. :func:`open_dataset` builds a ``pyarrow.dataset`` over exactly those part files (partition pruning by
    construction) on the lake's filesystem; DuckDB projects the columns it needs.
-3. :func:`compute_figures` runs ``sql/cube.sql`` (one scan of the lake) and the formulas of
-   ``sql/metrics.sql`` over the small result. Those two files are the metric definitions.
+3. :func:`compute_figures` runs ``sql/cube.sql`` (one scan of each day, into a small table of counts and
+   sums) and the formulas of ``sql/metrics.sql`` over it. Those two files are the metric definitions.
 4. :func:`build_summary` assembles the JSON document; :func:`render_outputs` renders CSV/JSON (phone
    numbers as keyed HMAC tokens) and HTML/PDF (last four digits only) through :mod:`.render`.
 """
@@ -253,7 +253,12 @@ def collect_inputs(
     return out
 
 
-def open_dataset(fs: pafs.FileSystem, layout: LakeLayout, inputs: Sequence[DayInput]) -> pads.Dataset:
+def open_dataset(
+    fs: pafs.FileSystem,
+    layout: LakeLayout,
+    inputs: Sequence[DayInput],
+    dictionary_columns: Sequence[str] = (),
+) -> pads.Dataset:
     """A dataset over exactly the period's part files; ``account_id``/``call_date`` come from the paths."""
     import pyarrow as pa
     import pyarrow.dataset as pads
@@ -263,11 +268,21 @@ def open_dataset(fs: pafs.FileSystem, layout: LakeLayout, inputs: Sequence[DayIn
     paths = [p for d in inputs for p in d.part_paths]
     if not paths:
         return pads.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema))
+    fmt = pads.ParquetFileFormat(
+        read_options=pads.ParquetReadOptions(dictionary_columns=set(dictionary_columns))
+    )
+    if dictionary_columns:
+        schema = pa.schema(
+            [
+                pa.field(f.name, pa.dictionary(pa.int32(), f.type)) if f.name in dictionary_columns else f
+                for f in schema
+            ]
+        )
     return pads.dataset(
         paths,
         schema=schema,
         filesystem=fs,
-        format="parquet",
+        format=fmt,
         partitioning=pads.partitioning(part_schema, flavor="hive"),
         partition_base_dir=f"{layout.bucket}/{layout.cdr_root}".rstrip("/"),
     )
@@ -278,17 +293,46 @@ def _sql(name: str) -> str:
     return resources.files("airflow_provider_vobiz.reports").joinpath("sql", name).read_text()
 
 
-def metric_queries() -> dict[str, str]:
-    """The named queries of ``sql/metrics.sql`` (``""`` is the preamble that builds ``scoped``)."""
+#: String columns with few distinct values: read as dictionaries (cheaper to decode and to hand to DuckDB).
+_DICTIONARY_COLUMNS = (
+    "call_direction",
+    "hangup_cause",
+    "hangup_source",
+    "codec",
+    "campaign_id",
+    "trunk_id",
+    "region",
+)
+
+
+def _utc_offset_minutes(tz: str, day: dt.date) -> tuple[bool, int]:
+    """``(constant, minutes)``: the zone's UTC offset from the day before to the day after ``day``."""
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(tz)
+    offsets = {
+        dt.datetime.combine(day + dt.timedelta(days=k), dt.time(0), zone).utcoffset() for k in (-1, 0, 1, 2)
+    }
+    first = next(iter(offsets))
+    return len(offsets) == 1, int(first.total_seconds() // 60)
+
+
+def _named_blocks(name: str) -> dict[str, str]:
+    """The ``-- name: x`` blocks of a SQL file, in order (``""`` is the text before the first name)."""
     chunks: dict[str, str] = {}
-    name = ""
-    for line in _sql("metrics.sql").splitlines(keepends=True):
+    current = ""
+    for line in _sql(name).splitlines(keepends=True):
         m = re.match(r"^-- name: (\w+)", line)
         if m:
-            name = m[1]
+            current = m[1]
             continue
-        chunks[name] = chunks.get(name, "") + line
+        chunks[current] = chunks.get(current, "") + line
     return chunks
+
+
+def metric_queries() -> dict[str, str]:
+    """The named queries of ``sql/metrics.sql`` (``""`` is the preamble that builds ``scoped``)."""
+    return _named_blocks("metrics.sql")
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -297,16 +341,28 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
+def _params(sql: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters a statement uses (DuckDB rejects unused named parameters)."""
+    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return {k: v for k, v in values.items() if re.search(rf"\${k}\b", code)}
+
+
 def compute_figures(
-    dataset: pads.Dataset, config: SummaryConfig, threads: int | None = None
+    fs: pafs.FileSystem,
+    layout: LakeLayout,
+    inputs: Sequence[DayInput],
+    config: SummaryConfig,
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """Run the cube scan and the metric queries; returns plain rows per query name."""
+    """Build ``cube`` one partition at a time (sql/cube.sql), then run the formulas (sql/metrics.sql).
+
+    Returns plain rows per metric query name.
+    """
     import duckdb
     import pyarrow as pa
 
     con = duckdb.connect(config={"threads": threads} if threads else {})
     try:
-        con.register("cdr", dataset)
         classes = pa.table(
             {
                 "cause": pa.array(list(config.hangup_classes), pa.string()),
@@ -315,19 +371,46 @@ def compute_figures(
         )
         con.register("hangup_classes", classes)
         start, end = config.window_minutes
+        values = {
+            "tz": config.timezone,
+            "win_start": start,
+            "win_end": end,
+            "short_seconds": config.ucc_short_seconds,
+            "series_re": config.series_pattern,
+        }
+        blocks = _named_blocks("cube.sql")
+        con.execute(blocks.pop("create"))
+        day_sql = blocks.pop("day")
+        blocks.pop("", None)
         t0 = time.perf_counter()
-        con.execute(
-            _sql("cube.sql"),
-            {
-                "tz": config.timezone,
-                "win_start": start,
-                "win_end": end,
-                "short_seconds": config.ucc_short_seconds,
-                "series_re": config.series_pattern,
-            },
-        )
-        cube_rows = con.execute("SELECT count(*) FROM cube").fetchone()[0]
-        log.info("summary: scanned the lake into %d cube rows in %.2f s", cube_rows, time.perf_counter() - t0)
+        rows = 0
+        for i, day in enumerate(d for d in inputs if d.part_paths):
+            # A day's columns in Arrow (~180 MB per million calls), low-cardinality strings as dictionaries.
+            table = open_dataset(fs, layout, [day], dictionary_columns=_DICTIONARY_COLUMNS).to_table(
+                columns=list(COLUMNS_READ)
+            )
+            con.register("cdr", table)
+            fixed, offset = _utc_offset_minutes(config.timezone, dt.date.fromisoformat(day.call_date))
+            con.execute(
+                day_sql, _params(day_sql, {**values, "offset_fixed": fixed, "utc_offset_min": offset})
+            )
+            del table
+            day_rows = con.execute("SELECT count(*) FROM c").fetchone()[0]
+            for sql in blocks.values():
+                con.execute(sql, _params(sql, values))
+            con.unregister("cdr")
+            rows += day_rows
+            elapsed = time.perf_counter() - t0
+            log.info(
+                "summary: day %d (%s) %d calls; %d calls in %.1f s (%.0f rows/s)",
+                i + 1,
+                day.call_date,
+                day_rows,
+                rows,
+                elapsed,
+                rows / elapsed if elapsed else 0,
+            )
+        con.execute("DROP TABLE IF EXISTS c")
         queries = metric_queries()
         con.execute(queries.pop(""))
         return {name: _rows(con, sql) for name, sql in queries.items()}
@@ -1242,7 +1325,6 @@ def generate(
     _, days = parse_period(period)
     t0 = time.perf_counter()
     inputs = collect_inputs(fs, layout, account_id, days)
-    dataset = open_dataset(fs, layout, inputs)
     log.info(
         "summary %s %s: %d of %d days present, %d part files",
         account_id,
@@ -1251,7 +1333,7 @@ def generate(
         len(days),
         sum(len(d.part_paths) for d in inputs),
     )
-    figures = compute_figures(dataset, config, threads=threads)
+    figures = compute_figures(fs, layout, inputs, config, threads=threads)
     summary = build_summary(
         account_id,
         period,
