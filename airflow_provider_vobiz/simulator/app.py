@@ -50,11 +50,16 @@ class DropConnection(Exception):
 
 class _HideDrops(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        while exc is not None:
+        todo = [record.exc_info[1]] if record.exc_info else []
+        seen = 0
+        while todo and seen < 50:  # the drop may arrive wrapped in exception groups or chained
+            exc = todo.pop()
+            seen += 1
+            if exc is None:
+                continue
             if isinstance(exc, DropConnection):
                 return False
-            exc = getattr(exc, "exceptions", [None])[0] if hasattr(exc, "exceptions") else exc.__cause__
+            todo += [*getattr(exc, "exceptions", ()), exc.__cause__, exc.__context__]
         return True
 
 

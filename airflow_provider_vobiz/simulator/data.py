@@ -618,7 +618,10 @@ class Dataset:
         )
         with self._lock:
             self._queries[key] = sel
-            while len(self._queries) > 64:
+            # at most 64 queries and 8M selected rows (64 MB of indices) remembered
+            while len(self._queries) > 1 and (
+                len(self._queries) > 64 or sum(len(x) for x in self._queries.values()) > 8_000_000
+            ):
                 self._queries.popitem(last=False)
         return sel
 
