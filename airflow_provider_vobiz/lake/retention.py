@@ -3,7 +3,7 @@
 Each action is off unless the caller turns it on (the retention operator records what it did in the report):
 
 - :func:`apply_object_lock` puts an Object Lock retention (governance or compliance mode) on every part of each
-  published partition that has none yet, until the start of the day the partition leaves the retention window
+  published partition that has none yet (or whose content changed since it was locked), until the start of the day the partition leaves the retention window
   (call_date plus two calendar years, plus one day, at midnight in the partition's timezone), and records
   ``object_lock`` in the manifest. Run daily, it locks "newly published" partitions. The bucket must have been
   created with Object Lock enabled (S3 cannot turn it on for an existing bucket without AWS support).
@@ -142,7 +142,7 @@ def apply_object_lock(
     *,
     mode: str = "GOVERNANCE",
     years: int = DEFAULT_RETENTION_YEARS,
-    max_workers: int = 16,
+    max_workers: int = 10,
 ) -> dict[str, Any]:
     """Lock the parts of every published partition of ``account_id`` that has no lock yet.
 
@@ -173,6 +173,11 @@ def apply_object_lock(
         keys = _part_keys(manifest, prefix)
         lock = dict(manifest.get("object_lock") or {})
         until = retain_until(day, years, manifest.get("timezone") or DEFAULT_TIMEZONE)
+        content = manifest.get("content_sha256")
+        # The lock is tied to the content it was applied to: a restatement publishes new, unlocked parts (and
+        # the lake writer carries object_lock over), so a lock recorded for other content is applied again.
+        if lock and lock.get("content_sha256") != content:
+            lock = {"previous": {k: v for k, v in lock.items() if k != "previous"}}
         changed = False
         try:
             if lock.get("retain_until") and lock.get("mode"):
@@ -186,9 +191,20 @@ def apply_object_lock(
                         Key=key,
                         Retention={"Mode": mode, "RetainUntilDate": until},
                     )
-                lock.update(mode=mode, retain_until=_iso(until), applied_at=utc_now_iso(), parts=len(keys))
+                lock.update(
+                    mode=mode,
+                    retain_until=_iso(until),
+                    applied_at=utc_now_iso(),
+                    parts=len(keys),
+                    content_sha256=content,
+                )
                 applied.append(
-                    {"call_date": day.isoformat(), "retain_until": _iso(until), "parts": len(keys)}
+                    {
+                        "call_date": day.isoformat(),
+                        "retain_until": _iso(until),
+                        "parts": len(keys),
+                        "relocked_after_restatement": "previous" in lock,
+                    }
                 )
                 changed = True
             want_hold = bool(manifest.get("legal_hold"))
@@ -333,7 +349,7 @@ def purge_expired(
     years: int = DEFAULT_RETENTION_YEARS,
     grace_days: int = DEFAULT_GRACE_DAYS,
     dag_run: dict[str, str] | None = None,
-    max_workers: int = 16,
+    max_workers: int = 10,
 ) -> dict[str, Any]:
     """Delete the partitions of ``account_id`` past retention plus ``grace_days`` on ``as_of``.
 

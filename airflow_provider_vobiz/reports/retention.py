@@ -196,8 +196,10 @@ def assess_day(
     rec.reconciliation_matched = recon.get("matched") if isinstance(recon, dict) else None
     rec.api_total = _int_or_none(recon.get("api_total")) if isinstance(recon, dict) else None
     lock = manifest.get("object_lock") or {}
-    rec.object_lock_mode = lock.get("mode")
-    rec.retain_until = lock.get("retain_until")
+    if lock.get("content_sha256") in (None, rec.content_sha256):
+        rec.object_lock_mode = lock.get("mode")
+        rec.retain_until = lock.get("retain_until")
+    # else: the lock was applied to content since restated; the new parts are not locked until the next run.
     rec.restatements = len(manifest.get("history") or [])
     rec.legal_hold = bool(manifest.get("legal_hold"))
 
@@ -284,7 +286,7 @@ def inventory(
     as_of: dt.date | str,
     years: int = DEFAULT_RETENTION_YEARS,
     verify: str = "manifest",
-    max_workers: int = 16,
+    max_workers: int = 10,
 ) -> Inventory:
     """Inventory every day of the retention window of ``account_id`` as of ``as_of``.
 
@@ -395,6 +397,10 @@ def field_completeness_counts(table: pa.Table) -> dict[str, dict[str, int]]:
     def count_true(mask: Any) -> int:
         return int(pc.sum(pc.fill_null(mask, False).cast(pa.int64())).as_py() or 0)
 
+    def count_invalid(mask: Any, column: Any) -> int:
+        # A null is counted once, as null, never also as invalid.
+        return count_true(pc.and_(mask, pc.is_valid(column)))
+
     for name in LAW_ENFORCEMENT_FIELDS:
         column = col(name)
         if column is None:
@@ -403,13 +409,13 @@ def field_completeness_counts(table: pa.Table) -> dict[str, dict[str, int]]:
         nulls = column.null_count
         invalid = 0
         if name in ("caller_id_number", "destination_number"):
-            invalid = count_true(pc.invert(pc.match_substring_regex(column, E164_PATTERN)))
+            invalid = count_invalid(pc.invert(pc.match_substring_regex(column, E164_PATTERN)), column)
         elif name == "end_time" and col("start_time") is not None:
             invalid = count_true(pc.less(column, col("start_time")))
         elif name == "duration":
             invalid = count_true(pc.less(column, 0))
         elif name == "call_direction":
-            invalid = count_true(pc.invert(pc.is_in(column, value_set=pa.array(CALL_DIRECTIONS))))
+            invalid = count_invalid(pc.invert(pc.is_in(column, value_set=pa.array(CALL_DIRECTIONS))), column)
         elif name == "sip_call_id":
             invalid = count_true(pc.equal(pc.utf8_trim_whitespace(column), ""))
         out[name] = {"null": int(nulls), "invalid": invalid}
@@ -504,7 +510,7 @@ def completeness(
 
 # -- deletion log -----------------------------------------------------------------------------------------
 def read_deletion_log(
-    storage: LakeStorage, layout: LakeLayout, account_id: str, max_workers: int = 16
+    storage: LakeStorage, layout: LakeLayout, account_id: str, max_workers: int = 10
 ) -> list[dict[str, Any]]:
     """Every entry of the account's append-only deletion log, oldest deletion first."""
     keys = [o["Key"] for o in storage.list_objects(layout.deletion_log_prefix(account_id))]
@@ -658,7 +664,7 @@ def to_document(report: dict[str, Any]) -> Any:
     window = report["window"]
     counts = totals["status_counts"]
     notices = [
-        f"Obligation: {policy['rule']} ({policy['source']}). The obligation {policy['obligation']}; "
+        f"Obligation: {policy['rule']} ({policy['source']}). The obligation {policy['obligation']}. "
         f"{policy['note']}"
     ]
     if totals["gaps"]:
@@ -898,7 +904,7 @@ def run_retention_report(
     enforcement: dict[str, Any] | None = None,
     formats: Sequence[str] = ("csv", "json", "html", "pdf"),
     dag_run: dict[str, str] | None = None,
-    max_workers: int = 16,
+    max_workers: int = 10,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Inventory, completeness, deletion log, report, upload: returns ``(report, {ext: uri})``.
 

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
 from airflow_provider_vobiz.lake import retention as enforce
-from airflow_provider_vobiz.lake.manifest import content_sha256, read_manifest
+from airflow_provider_vobiz.lake.manifest import content_sha256, read_manifest, write_manifest
 from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.storage import LakeStorage
 from airflow_provider_vobiz.reports import retention as rr
@@ -248,6 +248,20 @@ def test_object_lock_applied_on_the_s3_server(locked_lake):
     again = enforce.apply_object_lock(storage, layout, ACCOUNT, as_of + dt.timedelta(days=1))
     assert [a["call_date"] for a in again["applied"]] == [as_of.isoformat()]
     assert again["already_locked"] == 3
+    # A restatement publishes new, unlocked parts; the writer carries object_lock over; the next run relocks.
+    restated = days[2]
+    old_lock = read_manifest(storage, layout, ACCOUNT, restated)["object_lock"]
+    fresh = seed_partition(client, layout, ACCOUNT, restated, rows=7)
+    write_manifest(storage, layout, {**fresh, "object_lock": old_lock})
+    third = enforce.apply_object_lock(storage, layout, ACCOUNT, as_of + dt.timedelta(days=1))
+    assert [(a["call_date"], a["relocked_after_restatement"]) for a in third["applied"]] == [
+        (restated.isoformat(), True)
+    ]
+    versions = client.list_object_versions(Bucket=layout.bucket, Prefix=layout.part_key(ACCOUNT, restated, 0))
+    assert len(versions["Versions"]) == 2  # the old version stays locked, the new one is locked now
+    for v in versions["Versions"]:
+        head = client.head_object(Bucket=layout.bucket, Key=v["Key"], VersionId=v["VersionId"])
+        assert head["ObjectLockMode"] == "GOVERNANCE"
     # The report shows the retain-until of each day.
     inv = rr.inventory(storage, layout, ACCOUNT, as_of)
     assert {r.call_date: r.retain_until for r in inv.days}[days[2]] == "2028-11-26T18:30:00Z"

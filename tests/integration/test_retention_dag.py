@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.storage import LakeStorage
-from tests.integration.test_retention import seed_partition
+from tests.integration.test_retention import locked_lake, seed_partition  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +91,32 @@ def test_operator_rejects_bad_settings(s3_lake):
     op = TraiRetentionReportOperator(task_id="r2", lake_uri="bucket/lake", account_id=ACCOUNT)
     with pytest.raises(ValueError, match="s3://bucket/prefix"):
         op.execute({"logical_date": dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)})
+
+
+def test_dag_applies_object_lock_and_lifecycle(locked_lake, airflow_db, monkeypatch):  # noqa: F811
+    from airflow.dag_processing.dagbag import DagBag
+
+    client, layout, storage = locked_lake
+    seed_partition(client, layout, ACCOUNT, dt.date(2026, 11, 26), legal_hold=True)
+    monkeypatch.setenv("AIRFLOW_VAR_VOBIZ_LAKE_URI", layout.uri)
+    dag = DagBag(str(DAGS)).dags["vobiz_trai_retention"]
+    run = dag.test(
+        logical_date=dt.datetime(2026, 11, 27, 6, 0, tzinfo=IST),
+        run_conf={
+            "account_id": ACCOUNT,
+            "object_lock_mode": "governance",
+            "lifecycle": True,
+            "verify": "full",
+        },
+    )
+    assert run.state == "success"
+    head = client.head_object(Bucket=layout.bucket, Key=layout.part_key(ACCOUNT, "2026-11-26", 0))
+    assert head["ObjectLockMode"] == "GOVERNANCE" and head["ObjectLockLegalHoldStatus"] == "ON"
+    rules = client.get_bucket_lifecycle_configuration(Bucket=layout.bucket)["Rules"]
+    assert [r["ID"] for r in rules] == ["vobiz-cdr-retention"]
+    report = storage.get_json(layout.retention_report_key(ACCOUNT, "2026-11-27", "json"))
+    assert report["verify"] == "full" and report["completeness"]["mode"] == "full"
+    assert report["enforcement"]["object_lock"]["applied"][0]["call_date"] == "2026-11-26"
+    assert report["enforcement"]["lifecycle"]["expiration_days"] == 762
+    assert report["enforcement"]["purge"] == {"enabled": False}
+    assert report["days"][-1]["retain_until"] == "2028-11-26T18:30:00Z"

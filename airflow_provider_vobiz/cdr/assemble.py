@@ -1,0 +1,233 @@
+"""One day out of a padded pull: window, dedupe and sort, with memory bounded by batches, not by the day.
+
+How, without the day in memory (an external sort over spilled runs):
+
+1. Every normalised batch adds its keys (``seq``, ``uuid``, ``updated_at``, in-window flag) to a small local
+   Parquet spill, and its in-window rows to one of ``n`` local Arrow IPC spill files, each a slice of the
+   window in time (``n`` grows with the expected rows, so each slice stays small).
+2. DuckDB, with a memory limit and a temp directory (it spills rather than grows), ranks the keys: per
+   ``uuid`` the latest ``updated_at`` wins, ties go to the record read last. The losers are only the
+   duplicates, so they are few.
+3. Slices are read back in time order (memory-mapped), losers dropped, each slice sorted by
+   ``start_time, uuid``: the concatenation is the day, sorted, each call once.
+
+The window is applied after dedupe in effect: a call whose latest version starts outside the window is not
+kept even if an older version started inside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA, SORT_KEYS
+from airflow_provider_vobiz.cdr.window import DayWindow
+
+log = logging.getLogger(__name__)
+
+_KEY_SCHEMA = pa.schema(
+    [
+        pa.field("seq", pa.int64()),
+        pa.field("uuid", pa.string()),
+        pa.field("updated_at", FILE_SCHEMA.field("updated_at").type),
+        pa.field("in_window", pa.bool_()),
+    ]
+)
+_SPILL_SCHEMA = FILE_SCHEMA.append(pa.field("__seq", pa.int64()))
+_MAX_SLICES = 512
+_KEY_FLUSH_ROWS = 65_536
+#: In-window rows buffered before they are split into time slices (about 30 MB of CDRs).
+_ROW_FLUSH_ROWS = 65_536
+
+
+class DayAssembler:
+    """Collects a padded pull's batches and yields the day's rows, deduplicated and sorted.
+
+    :param window: the partition's day window.
+    :param workdir: a local directory for the spills (removed by the caller).
+    :param expected_rows: rows the pull will bring (the API's total), to size the time slices.
+    :param rows_per_slice: target rows per time slice held in memory at once.
+    :param memory_limit: DuckDB's memory limit for ranking the keys (it spills beyond).
+    """
+
+    def __init__(
+        self,
+        window: DayWindow,
+        workdir: str,
+        expected_rows: int | None = None,
+        rows_per_slice: int = 25_000,
+        memory_limit: str = "192MB",
+    ) -> None:
+        self.window = window
+        self.workdir = workdir
+        self.memory_limit = memory_limit
+        slices = math.ceil((expected_rows or 1_000_000) / max(rows_per_slice, 1))
+        self.n_slices = max(1, min(_MAX_SLICES, slices))
+        self._start_us = _micros(window.start)
+        span = _micros(window.end) - self._start_us
+        self._width_us = max(1, math.ceil(span / self.n_slices))
+        self._writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+        self._keys_path = os.path.join(workdir, "keys.parquet")
+        self._keys = pq.ParquetWriter(self._keys_path, _KEY_SCHEMA, compression="none")
+        self._key_buf: list[pa.RecordBatch] = []
+        self._key_buf_rows = 0
+        self._row_buf: list[pa.RecordBatch] = []
+        self._row_buf_rows = 0
+        self.rows_in = 0
+        self.rows_in_window = 0
+        self.stats: dict[str, int] = {}
+        self._finished = False
+
+    # -- collecting ------------------------------------------------------------------------------------
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Take one normalised batch (:data:`FILE_SCHEMA`)."""
+        n = batch.num_rows
+        if not n:
+            return
+        seq = pa.array(np.arange(self.rows_in, self.rows_in + n, dtype=np.int64))
+        self.rows_in += n
+        st = batch.column("start_time")
+        inside = pc.and_(
+            pc.greater_equal(st, pa.scalar(self.window.start, st.type)),
+            pc.less(st, pa.scalar(self.window.end, st.type)),
+        )
+        self._add_keys(
+            pa.RecordBatch.from_arrays(
+                [seq, batch.column("uuid"), batch.column("updated_at"), inside], schema=_KEY_SCHEMA
+            )
+        )
+        rows = pa.RecordBatch.from_arrays([*batch.columns, seq], schema=_SPILL_SCHEMA).filter(inside)
+        if not rows.num_rows:
+            return
+        self.rows_in_window += rows.num_rows
+        # Buffer a few batches so that each row is moved once, in few large writes per slice.
+        self._row_buf.append(rows)
+        self._row_buf_rows += rows.num_rows
+        if self._row_buf_rows >= _ROW_FLUSH_ROWS:
+            self._flush_rows()
+
+    def _flush_rows(self) -> None:
+        if not self._row_buf:
+            return
+        rows = pa.Table.from_batches(self._row_buf, schema=_SPILL_SCHEMA)
+        self._row_buf, self._row_buf_rows = [], 0
+        us = rows.column("start_time").cast(pa.int64()).to_numpy()
+        slice_of = (us - self._start_us) // self._width_us
+        order = np.argsort(slice_of, kind="stable")
+        slice_sorted = slice_of[order]
+        rows = rows.take(pa.array(order))
+        bounds = np.flatnonzero(np.diff(slice_sorted)) + 1
+        starts = np.concatenate(([0], bounds))
+        ends = np.concatenate((bounds, [len(slice_sorted)]))
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            self._writer(int(slice_sorted[a])).write_table(rows.slice(a, b - a))
+
+    def _add_keys(self, keys: pa.RecordBatch) -> None:
+        self._key_buf.append(keys)
+        self._key_buf_rows += keys.num_rows
+        if self._key_buf_rows >= _KEY_FLUSH_ROWS:
+            self._flush_keys()
+
+    def _flush_keys(self) -> None:
+        if self._key_buf:
+            self._keys.write_table(pa.Table.from_batches(self._key_buf, schema=_KEY_SCHEMA))
+            self._key_buf, self._key_buf_rows = [], 0
+
+    def _writer(self, index: int) -> pa.ipc.RecordBatchFileWriter:
+        writer = self._writers.get(index)
+        if writer is None:
+            writer = pa.ipc.new_file(self._slice_path(index), _SPILL_SCHEMA)
+            self._writers[index] = writer
+        return writer
+
+    def _slice_path(self, index: int) -> str:
+        return os.path.join(self.workdir, f"slice-{index:05d}.arrow")
+
+    # -- emitting --------------------------------------------------------------------------------------
+    def _rank(self) -> np.ndarray:
+        """Seqs of in-window rows that lose to a later version of their uuid; fills :attr:`stats`."""
+        import duckdb
+
+        self._flush_keys()
+        self._keys.close()
+        t0 = time.perf_counter()
+        con = duckdb.connect(config={"memory_limit": self.memory_limit, "threads": 2})
+        try:
+            tmp = os.path.join(self.workdir, "duckdb-tmp")
+            con.execute("SET temp_directory = '" + tmp.replace("'", "''") + "'")
+            con.execute("SET preserve_insertion_order = false")
+            keys = "read_parquet('" + self._keys_path.replace("'", "''") + "')"
+            # Hash-aggregate first: ranking only the uuids seen twice is much cheaper than ranking all.
+            losers = con.sql(
+                f"""
+                WITH dup AS (SELECT uuid FROM {keys} GROUP BY uuid HAVING count(*) > 1)
+                SELECT seq, in_window FROM (
+                    SELECT k.seq, k.in_window, row_number() OVER (
+                        PARTITION BY k.uuid ORDER BY k.updated_at DESC NULLS LAST, k.seq DESC) AS rn
+                    FROM {keys} AS k SEMI JOIN dup ON k.uuid = dup.uuid
+                ) WHERE rn > 1
+                """
+            ).to_arrow_table()
+        finally:
+            con.close()
+        duplicates = losers.num_rows
+        inside = losers.filter(losers.column("in_window")).column("seq")
+        kept = self.rows_in_window - len(inside)
+        self.stats = {
+            "rows_in": self.rows_in,
+            "duplicates": duplicates,
+            "outside_window": self.rows_in - duplicates - kept,
+            "in_window": kept,
+        }
+        log.info(
+            "Ranked %d records by uuid in %.2fs: %d duplicates dropped, %d outside the window, %d kept",
+            self.rows_in,
+            time.perf_counter() - t0,
+            duplicates,
+            self.stats["outside_window"],
+            kept,
+        )
+        return np.sort(inside.to_numpy()) if len(inside) else np.empty(0, dtype=np.int64)
+
+    def tables(self) -> Iterator[pa.Table]:
+        """The day's rows as tables of :data:`FILE_SCHEMA`, in ``start_time, uuid`` order.
+
+        Each slice is memory-mapped, filtered and sorted on its own; only one is held at a time.
+        """
+        if self._finished:
+            raise RuntimeError("DayAssembler.tables() can be consumed once")
+        self._finished = True
+        self._flush_rows()
+        for writer in self._writers.values():
+            writer.close()
+        losers = pa.array(self._rank())
+        for index in sorted(self._writers):
+            path = self._slice_path(index)
+            with pa.memory_map(path, "r") as source:
+                table = pa.ipc.open_file(source).read_all()
+                if len(losers):
+                    table = table.filter(pc.invert(pc.is_in(table.column("__seq"), value_set=losers)))
+                # sort_by gathers into new buffers: nothing refers to the mapping once it closes.
+                table = table.sort_by(list(SORT_KEYS)).drop_columns(["__seq"])
+            os.remove(path)
+            if table.num_rows:
+                yield table
+
+    def summary(self) -> dict[str, Any]:
+        return dict(self.stats)
+
+
+def _micros(ts: Any) -> int:
+    import datetime as dt
+
+    delta = ts.astimezone(dt.timezone.utc) - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

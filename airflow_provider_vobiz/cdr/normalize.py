@@ -1,0 +1,368 @@
+"""Normalisation: API JSON records and export CSV into typed Arrow record batches of the file schema.
+
+The fast path types a whole batch with vectorised Arrow casts. When any value of a batch will not type, that
+batch (only) is typed record by record in Python, which is the authority: the records that cannot be typed
+become rejects with their reason, and the rest go on. So one bad record never costs the day, and the common
+case never pays for the slow path.
+
+- A documented field absent from a record is stored as null and counted in ``missing_fields``.
+- A field the documentation does not name is kept, as JSON text in ``extra``, and counted in
+  ``unknown_fields`` (a record carries a field when it has a non-null value for it).
+- A record without ``uuid`` or ``start_time``, or of another account, is rejected: it can be neither deduped,
+  placed in a day, nor trusted to belong to this partition.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from airflow_provider_vobiz.cdr.schema import (
+    EXTRA_COLUMN,
+    FIELDS,
+    FILE_SCHEMA,
+    MONEY,
+    MONEY_SCALE,
+    PARTITION_KEYS,
+    TIMESTAMP,
+)
+
+#: Every documented field name (account_id included: records carry it, files do not).
+KNOWN_FIELDS: frozenset[str] = frozenset(f.name for f in FIELDS)
+#: Documented fields stored inside the files, in file order.
+DATA_FIELDS = tuple(f for f in FIELDS if f.name not in PARTITION_KEYS)
+
+_STRING = pa.string()
+#: How the API's JSON arrives: timestamps as ISO text, money as JSON numbers.
+_JSON_WIRE_TYPES = {
+    f.name: (_STRING if f.type == TIMESTAMP else pa.float64() if f.type == MONEY else f.type) for f in FIELDS
+}
+JSON_WIRE_SCHEMA = pa.schema([pa.field(f.name, _JSON_WIRE_TYPES[f.name]) for f in FIELDS])
+#: Typed records plus account_id (checked, then dropped) and extra.
+_TYPED_SCHEMA = pa.schema(
+    [pa.field(f.name, f.type) for f in FIELDS] + [pa.field(EXTRA_COLUMN, _STRING)],
+)
+_MONEY_QUANTUM = decimal.Decimal(1).scaleb(-MONEY_SCALE)
+_MONEY_MAX = decimal.Decimal(10) ** (18 - MONEY_SCALE)
+
+RejectSink = Callable[[dict[str, Any], str], None]
+
+
+class RecordTypeError(ValueError):
+    """A record that cannot be typed; the message is the reject reason."""
+
+
+# -- per-record typing: the authority -------------------------------------------------------------------
+def _to_int(name: str, v: Any) -> int:
+    if isinstance(v, bool):
+        raise RecordTypeError(f"{name}: expected an integer, got a boolean")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            pass
+    raise RecordTypeError(f"{name}: expected an integer, got {_show(v)}")
+
+
+def _to_float(name: str, v: Any) -> float:
+    if isinstance(v, bool):
+        raise RecordTypeError(f"{name}: expected a number, got a boolean")
+    if isinstance(v, int | float):
+        out = float(v)
+    elif isinstance(v, str):
+        try:
+            out = float(v.strip())
+        except ValueError:
+            raise RecordTypeError(f"{name}: expected a number, got {_show(v)}") from None
+    else:
+        raise RecordTypeError(f"{name}: expected a number, got {_show(v)}")
+    if not math.isfinite(out):
+        raise RecordTypeError(f"{name}: expected a finite number, got {_show(v)}")
+    return out
+
+
+def _to_money(name: str, v: Any) -> decimal.Decimal:
+    if isinstance(v, bool) or not isinstance(v, int | float | str):
+        raise RecordTypeError(f"{name}: expected an amount, got {_show(v)}")
+    try:
+        # str() of a float is its shortest round-trip text: 0.3 stays 0.3, not 0.299999...
+        amount = decimal.Decimal(v.strip() if isinstance(v, str) else str(v))
+    except decimal.InvalidOperation:
+        raise RecordTypeError(f"{name}: expected an amount, got {_show(v)}") from None
+    if not amount.is_finite() or abs(amount) >= _MONEY_MAX:
+        raise RecordTypeError(f"{name}: amount {_show(v)} does not fit decimal(18, {MONEY_SCALE})")
+    return amount.quantize(_MONEY_QUANTUM, rounding=decimal.ROUND_HALF_EVEN)
+
+
+def _to_timestamp(name: str, v: Any) -> dt.datetime:
+    if not isinstance(v, str):
+        raise RecordTypeError(f"{name}: expected an ISO 8601 timestamp, got {_show(v)}")
+    text = v.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        ts = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise RecordTypeError(f"{name}: expected an ISO 8601 timestamp, got {_show(v)}") from None
+    # The API writes UTC with a Z; a timestamp without an offset is read as UTC too.
+    return ts.replace(tzinfo=dt.timezone.utc) if ts.tzinfo is None else ts.astimezone(dt.timezone.utc)
+
+
+def _to_string(name: str, v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return str(v)
+    raise RecordTypeError(f"{name}: expected text, got {_show(v)}")
+
+
+def _show(v: Any) -> str:
+    text = json.dumps(v, default=str, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_CONVERTERS: dict[str, Callable[[str, Any], Any]] = {}
+for _f in FIELDS:
+    if _f.type == TIMESTAMP:
+        _CONVERTERS[_f.name] = _to_timestamp
+    elif _f.type == MONEY:
+        _CONVERTERS[_f.name] = _to_money
+    elif _f.type == pa.int64():
+        _CONVERTERS[_f.name] = _to_int
+    elif _f.type == pa.float64():
+        _CONVERTERS[_f.name] = _to_float
+    else:
+        _CONVERTERS[_f.name] = _to_string
+
+
+def type_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Type one record's documented fields (``None`` stays null); raise :class:`RecordTypeError`."""
+    out: dict[str, Any] = {}
+    for name, convert in _CONVERTERS.items():
+        v = record.get(name)
+        out[name] = None if v is None else convert(name, v)
+    return out
+
+
+def extra_json(values: dict[str, Any]) -> str | None:
+    """Stable JSON text of a record's undocumented fields, or None when it has none."""
+    if not values:
+        return None
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+class Normalizer:
+    """Turns raw records into batches of :data:`FILE_SCHEMA`, counting what it saw.
+
+    :param account_id: the partition's account; records of another account are rejected.
+    :param on_reject: called with ``(raw record, reason)`` for each record that cannot be kept.
+    """
+
+    def __init__(self, account_id: str, on_reject: RejectSink | None = None) -> None:
+        self.account_id = account_id
+        self.on_reject = on_reject
+        self.records_read = 0
+        self.rejected = 0
+        self.rows_out = 0
+        self.unknown_fields: Counter[str] = Counter()
+        self.missing_fields: Counter[str] = Counter()
+        self.reject_reasons: Counter[str] = Counter()
+
+    # -- JSON -------------------------------------------------------------------------------------------
+    def from_records(self, records: list[dict[str, Any]]) -> pa.RecordBatch:
+        """Normalise API JSON records (as parsed dicts)."""
+        self.records_read += len(records)
+        extras: list[str | None] = []
+        has_extra = False
+        for rec in records:
+            keys = rec.keys()
+            if keys == KNOWN_FIELDS:
+                extras.append(None)
+                continue
+            for name in KNOWN_FIELDS - keys:
+                self.missing_fields[name] += 1
+            unknown = {k: rec[k] for k in keys - KNOWN_FIELDS if rec[k] is not None}
+            for k in unknown:
+                self.unknown_fields[k] += 1
+            extras.append(extra_json(unknown))
+            has_extra = has_extra or bool(unknown)
+        keep: list[bool] | None = None
+        try:
+            wire = pa.RecordBatch.from_pylist(records, schema=JSON_WIRE_SCHEMA)
+            batch = self._cast_wire(wire, extras if has_extra else None)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            batch, keep = self._type_slowly(records, extras)
+        return self._check(batch, records.__getitem__, keep)
+
+    @staticmethod
+    def _cast_wire(wire: pa.RecordBatch, extras: list[str | None] | None) -> pa.RecordBatch:
+        arrays = []
+        for f in FIELDS:
+            col = wire.column(f.name)
+            arrays.append(col if col.type == f.type else pc.cast(col, f.type))
+        arrays.append(pa.array(extras, _STRING) if extras is not None else pa.nulls(wire.num_rows, _STRING))
+        return pa.RecordBatch.from_arrays(arrays, schema=_TYPED_SCHEMA)
+
+    def _type_slowly(
+        self, records: list[dict[str, Any]], extras: list[str | None]
+    ) -> tuple[pa.RecordBatch, list[bool]]:
+        """Type record by record; untypable records are rejected here (``keep`` is False for them)."""
+        rows: list[dict[str, Any]] = []
+        keep: list[bool] = []
+        for rec, extra in zip(records, extras, strict=True):
+            try:
+                row = type_record(rec)
+                keep.append(True)
+            except RecordTypeError as err:
+                self._reject(rec, str(err))
+                row = dict.fromkeys(_CONVERTERS)
+                keep.append(False)
+            row[EXTRA_COLUMN] = extra
+            rows.append(row)
+        return pa.RecordBatch.from_pylist(rows, schema=_TYPED_SCHEMA), keep
+
+    # -- CSV --------------------------------------------------------------------------------------------
+    def from_csv_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Normalise one batch of export CSV read with every column as text (empty cells are null)."""
+        n = batch.num_rows
+        self.records_read += n
+        names = batch.schema.names
+        present = set(names)
+        for name in KNOWN_FIELDS - present:
+            self.missing_fields[name] += n
+        unknown_cols = [c for c in names if c not in KNOWN_FIELDS]
+        extras: list[str | None] | None = None
+        if unknown_cols:
+            cols = {c: batch.column(c).to_pylist() for c in unknown_cols}
+            extras = []
+            for i in range(n):
+                values = {c: cols[c][i] for c in unknown_cols if cols[c][i] is not None}
+                for k in values:
+                    self.unknown_fields[k] += 1
+                extras.append(extra_json(values))
+        keep: list[bool] | None = None
+        try:
+            arrays = []
+            for f in FIELDS:
+                col = batch.column(f.name) if f.name in present else pa.nulls(n, _STRING)
+                arrays.append(col if col.type == f.type else pc.cast(col, f.type))
+            arrays.append(pa.array(extras, _STRING) if extras is not None else pa.nulls(n, _STRING))
+            typed = pa.RecordBatch.from_arrays(arrays, schema=_TYPED_SCHEMA)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, OverflowError):
+            records = batch.to_pylist()  # type_record reads only the documented fields
+            typed, keep = self._type_slowly(records, extras or [None] * n)
+
+        def raw(i: int) -> dict[str, Any]:
+            return batch.slice(i, 1).to_pylist()[0]
+
+        return self._check(typed, raw, keep)
+
+    # -- shared -----------------------------------------------------------------------------------------
+    def _check(
+        self, typed: pa.RecordBatch, raw: Callable[[int], dict[str, Any]], keep: list[bool] | None = None
+    ) -> pa.RecordBatch:
+        """Reject rows that cannot be placed in a day or belong to another account; drop account_id."""
+        uuid_bad = pc.fill_null(pc.equal(pc.utf8_length(typed["uuid"]), 0), True)
+        start_bad = pc.is_null(typed["start_time"])
+        account_bad = pc.fill_null(pc.not_equal(typed["account_id"], self.account_id), False)
+        bad = pc.or_(pc.or_(uuid_bad, start_bad), account_bad)
+        if pc.any(bad).as_py():
+            for i in pc.indices_nonzero(bad).to_pylist():
+                if keep is not None and not keep[i]:
+                    continue  # rejected already, with the typing reason
+                rec = raw(i)
+                if uuid_bad[i].as_py():
+                    reason = "uuid is missing"
+                elif start_bad[i].as_py():
+                    reason = "start_time is missing"
+                else:
+                    reason = (
+                        f"account_id {rec.get('account_id')!r} is not the partition's account "
+                        f"{self.account_id!r}"
+                    )
+                self._reject(rec, reason)
+            typed = typed.filter(pc.invert(bad))
+        out = pa.RecordBatch.from_arrays(
+            [typed.column(name) for name in FILE_SCHEMA.names], schema=FILE_SCHEMA
+        )
+        self.rows_out += out.num_rows
+        return out
+
+    def _reject(self, record: dict[str, Any], reason: str) -> None:
+        self.rejected += 1
+        self.reject_reasons[reason.split(":", 1)[0]] += 1
+        if self.on_reject is not None:
+            self.on_reject(record, reason)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "records_read": self.records_read,
+            "rejected": self.rejected,
+            "rows_out": self.rows_out,
+            "unknown_fields": dict(sorted(self.unknown_fields.items())),
+            "missing_fields": dict(sorted(self.missing_fields.items())),
+        }
+
+
+# -- export CSV reading -----------------------------------------------------------------------------------
+def csv_header(path: str) -> list[str]:
+    """The column names of an export CSV (its first line)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        line = fh.readline()
+    if not line.strip():
+        return []
+    return next(csv.reader([line]))
+
+
+def iter_csv_batches(path: str, block_size: int = 4 << 20) -> Iterator[pa.RecordBatch]:
+    """Stream an export CSV as batches with every column as text; only an empty cell is null.
+
+    Reading every column as text (not the file types) lets one bad cell reject one record instead of
+    failing the whole block; the casts that follow cost little next to the parse.
+    """
+    names = csv_header(path)
+    if not names:
+        return
+    if len(set(names)) != len(names):
+        dupes = sorted(n for n, c in Counter(names).items() if c > 1)
+        raise ValueError(f"export CSV header repeats column(s) {dupes}")
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=block_size, use_threads=True),
+        parse_options=pacsv.ParseOptions(newlines_in_values=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, _STRING),
+            strings_can_be_null=True,
+            null_values=[""],
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    for batch in reader:
+        if batch.num_rows:
+            yield batch
+
+
+def batches_of(records: Iterable[dict[str, Any]], size: int = 1000) -> Iterator[list[dict[str, Any]]]:
+    """Group records into lists of ``size`` (1,000-row batches keep from_pylist in cache: perf.md §C)."""
+    buf: list[dict[str, Any]] = []
+    for rec in records:
+        buf.append(rec)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf

@@ -1,0 +1,84 @@
+"""Day windows: which calls belong to a partition, and which API query covers them.
+
+A partition is a calendar day, in a configurable timezone (default Asia/Kolkata), of a call's ``start_time``.
+The API's ``start_date``/``end_date`` have an undocumented timezone and inclusivity, so the query is padded
+by ``pad_days`` on each side and the window below keeps exactly the calls of the day: none lost at a day
+boundary, none in two partitions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+UTC = dt.timezone.utc
+
+
+def parse_day(value: dt.date | dt.datetime | str) -> dt.date:
+    """A calendar day from a date, a datetime (its date) or ``YYYY-MM-DD``."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"call_date must be a calendar day (YYYY-MM-DD), got {value!r}") from None
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA timezone ``name``, with a clear error for a typo."""
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown timezone {name!r} (use an IANA name such as Asia/Kolkata or UTC)"
+        ) from None
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """The calls of ``call_date`` in ``timezone``: ``start <= start_time < end`` (both UTC)."""
+
+    call_date: dt.date
+    timezone: str
+    start: dt.datetime
+    end: dt.datetime
+
+    @classmethod
+    def for_day(cls, call_date: dt.date | str, timezone: str) -> DayWindow:
+        day = parse_day(call_date)
+        tz = zone(timezone)
+        # Midnight to the next midnight in local time: 23 or 25 hours on a DST change, never 24 by fiat.
+        start = dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(UTC)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz).astimezone(UTC)
+        return cls(call_date=day, timezone=str(timezone), start=start, end=end)
+
+    def contains(self, ts: dt.datetime) -> bool:
+        return self.start <= ts.astimezone(UTC) < self.end
+
+    def query_dates(self, pad_days: int = 1) -> tuple[dt.date, dt.date]:
+        """``(start_date, end_date)`` of the API query: ``call_date`` padded by ``pad_days`` each side.
+
+        One day of padding covers the window whatever timezone (UTC to UTC+14 or -12) the API filters in.
+        """
+        if pad_days < 0:
+            raise ValueError(f"pad_days must be >= 0, got {pad_days}")
+        pad = dt.timedelta(days=pad_days)
+        return self.call_date - pad, self.call_date + pad
+
+    def query_filters(self, pad_days: int = 1) -> dict[str, str]:
+        """The API filters of the padded query."""
+        first, last = self.query_dates(pad_days)
+        return {"start_date": first.isoformat(), "end_date": last.isoformat()}
+
+    def as_json(self) -> dict[str, str]:
+        return {"start": iso_utc(self.start), "end": iso_utc(self.end)}
+
+
+def iso_utc(ts: dt.datetime) -> str:
+    """``2026-05-11T06:59:31Z`` (microseconds only when present)."""
+    ts = ts.astimezone(UTC)
+    text = ts.isoformat(timespec="microseconds" if ts.microsecond else "seconds")
+    return text.replace("+00:00", "Z")

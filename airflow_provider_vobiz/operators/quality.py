@@ -1,0 +1,115 @@
+"""VobizCdrQualityOperator: check one published CDR partition with the Great Expectations suite."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseHook, BaseOperator
+
+from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, DEFAULT_VOBIZ_CONN_ID
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+
+
+class VobizCdrQualityOperator(BaseOperator):
+    """Validate one day's CDR partition in the lake and keep the result beside it.
+
+    Reads only the columns the suite needs, validates them with Great Expectations (an ephemeral context,
+    nothing read when the DAG file is parsed), writes ``validation.json`` and ``validation.html`` under
+    ``{lake}/quality/account_id=…/call_date=…/`` and records the status (passed / warning / failed) in the
+    partition's ``_manifest.json``. A failed critical expectation fails the task (without retries: the same
+    data fails the same way) with a message listing each failed expectation, its unexpected count and a few
+    example values, phone numbers masked to their last four digits. Warnings are logged and recorded.
+
+    :param lake_uri: the lake, ``s3://bucket/prefix``. (templated)
+    :param call_date: the partition's day, ``YYYY-MM-DD``. (templated)
+    :param account_id: the Vobiz account (Auth ID); defaults to the login of ``vobiz_conn_id``. (templated)
+    :param suite_path: a Great Expectations 1.x suite file; None uses the suite shipped with the provider.
+        (templated)
+    :param aws_conn_id: the Airflow ``aws`` connection for the lake's bucket.
+    :param vobiz_conn_id: the ``vobiz`` connection whose login is the account, when ``account_id`` is None.
+    :param fail_on_warning: also fail the task when only warning-level expectations fail.
+    """
+
+    template_fields: Sequence[str] = ("lake_uri", "call_date", "account_id", "suite_path")
+    ui_color = "#e8f4ea"
+
+    def __init__(
+        self,
+        *,
+        lake_uri: str,
+        call_date: str,
+        account_id: str | None = None,
+        suite_path: str | None = None,
+        aws_conn_id: str | None = DEFAULT_AWS_CONN_ID,
+        vobiz_conn_id: str = DEFAULT_VOBIZ_CONN_ID,
+        fail_on_warning: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.lake_uri = lake_uri
+        self.call_date = call_date
+        self.account_id = account_id
+        self.suite_path = suite_path
+        self.aws_conn_id = aws_conn_id
+        self.vobiz_conn_id = vobiz_conn_id
+        self.fail_on_warning = fail_on_warning
+
+    @cached_property
+    def layout(self) -> LakeLayout:
+        from airflow_provider_vobiz.lake.paths import LakeLayout
+
+        return LakeLayout.from_uri(self.lake_uri)
+
+    @cached_property
+    def storage(self) -> LakeStorage:
+        from airflow_provider_vobiz.lake.storage import LakeStorage
+
+        return LakeStorage(self.aws_conn_id, self.layout.bucket)
+
+    def _account(self) -> str:
+        if self.account_id:
+            return str(self.account_id).strip()
+        login = BaseHook.get_connection(self.vobiz_conn_id).login
+        if not login:
+            raise ValueError(
+                f"account_id is not set and connection {self.vobiz_conn_id!r} has no login (Auth ID)"
+            )
+        return login
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_provider_vobiz.quality import validate_partition
+
+        account = self._account()
+        call_date = str(self.call_date).strip()
+        self.log.info(
+            "Validating %s/cdr/account_id=%s/call_date=%s with suite %s",
+            self.layout.uri,
+            account,
+            call_date,
+            self.suite_path or "(shipped vobiz_cdr)",
+        )
+        result = validate_partition(self.storage, self.layout, account, call_date, self.suite_path)
+        self.log.info(
+            "Quality %s: %d rows, %d expectations, %d critical and %d warning failed, in %.1fs. Result: %s",
+            result.status.upper(),
+            result.rows,
+            len(result.checks),
+            len(result.failed("critical")),
+            len(result.failed("warning")),
+            result.seconds,
+            result.html_uri,
+        )
+        if result.status == "failed" or (self.fail_on_warning and result.status == "warning"):
+            raise AirflowFailException(result.message())
+        if result.status == "warning":
+            self.log.warning("%s", result.message())
+        return result.summary()

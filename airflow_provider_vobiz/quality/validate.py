@@ -1,0 +1,478 @@
+"""Validate one published partition with the Great Expectations suite and keep the result beside it.
+
+Plain Python, no Airflow: :func:`validate_partition` reads the partition's parts (only the columns the suite
+reads, through pyarrow's S3 filesystem), validates them in an ephemeral GX context, checks the extraction's
+API reconciliation from the manifest, writes ``validation.json`` (the GX result, masked, plus a ``vobiz``
+section in its ``meta``) and ``validation.html`` beside the partition, and records the status in the manifest.
+
+Statuses: ``failed`` when a critical expectation fails (or cannot be evaluated), ``warning`` when only
+warnings fail, ``passed`` otherwise. Deciding what to do with ``failed`` is the caller's business: the
+operator fails its task; :func:`validate_partition` itself only raises for things that prevent checking at
+all (no manifest, an unreadable suite, S3 errors).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA, PHONE_FIELDS
+from airflow_provider_vobiz.lake.manifest import (
+    QUALITY_FAILED,
+    QUALITY_PASSED,
+    QUALITY_WARNING,
+    read_manifest,
+    update_quality,
+    utc_now_iso,
+)
+from airflow_provider_vobiz.quality.render import failure_message, mask_values, render_html
+from airflow_provider_vobiz.quality.suite import Suite, load_suite
+
+if TYPE_CHECKING:
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+
+log = logging.getLogger(__name__)
+
+#: Examples of unexpected values kept per expectation in validation.json (GX's BASIC result format).
+PARTIAL_UNEXPECTED_COUNT = 10
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+
+
+class QualityError(Exception):
+    """The partition could not be checked at all (as opposed to: it was checked and failed)."""
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one expectation (or of the manifest's API reconciliation), ready for people."""
+
+    name: str
+    type: str
+    severity: str
+    success: bool
+    family: str | None = None
+    description: str | None = None
+    columns: tuple[str, ...] = ()
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    #: Up to PARTIAL_UNEXPECTED_COUNT unexpected values, phone numbers masked.
+    examples: list[Any] = field(default_factory=list)
+    observed: Any = None
+    expected: Any = None
+    error: str | None = None
+
+
+@dataclass
+class QualityResult:
+    """What one validation found and where it was stored."""
+
+    account_id: str
+    call_date: str
+    status: str
+    rows: int
+    suite_name: str
+    suite_source: str
+    suite_sha256: str
+    checks: list[CheckResult]
+    content_sha256: str | None
+    validated_at: str
+    seconds: float = 0.0
+    validation_uri: str | None = None
+    html_uri: str | None = None
+    validation_key: str | None = None
+    html_key: str | None = None
+
+    @property
+    def success(self) -> bool:
+        """True unless a critical expectation failed."""
+        return self.status != QUALITY_FAILED
+
+    def failed(self, severity: str | None = None) -> list[CheckResult]:
+        return [c for c in self.checks if not c.success and (severity is None or c.severity == severity)]
+
+    def message(self) -> str:
+        """Readable summary of every failed expectation (phone numbers masked)."""
+        return failure_message(self)
+
+    def manifest_quality(self) -> dict[str, Any]:
+        """The ``quality`` block recorded in the partition's manifest (small; the details are in S3)."""
+        return {
+            "status": self.status,
+            "validated_at": self.validated_at,
+            "rows": self.rows,
+            "content_sha256": self.content_sha256,
+            "suite": self.suite_name,
+            "suite_sha256": self.suite_sha256,
+            "evaluated": len(self.checks),
+            "failed_critical": [c.name for c in self.failed("critical")],
+            "failed_warning": [c.name for c in self.failed("warning")],
+            "unexpected": {
+                c.name: c.unexpected_count for c in self.failed() if c.unexpected_count is not None
+            },
+            "validation_key": self.validation_key,
+            "validation_html_key": self.html_key,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """A small, JSON-safe dict for XCom and logs."""
+        return {
+            "account_id": self.account_id,
+            "call_date": self.call_date,
+            **self.manifest_quality(),
+            "validation_uri": self.validation_uri,
+            "html_uri": self.html_uri,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+def _part_keys(layout: LakeLayout, account_id: str, call_date: str, manifest: dict[str, Any]) -> list[str]:
+    prefix = layout.partition_prefix(account_id, call_date)
+    keys = []
+    for part in manifest.get("parts") or ():
+        key = part["key"] if isinstance(part, dict) else str(part)
+        keys.append(key if "/" in key else prefix + key)
+    return keys
+
+
+def read_columns(storage: LakeStorage, keys: list[str], columns: tuple[str, ...]) -> pa.Table:
+    """The parts' rows, only ``columns`` (those of the file schema; others are left to fail in GX)."""
+    names = [c for c in columns if c in FILE_SCHEMA.names]
+    schema = pa.schema([FILE_SCHEMA.field(c) for c in names])
+    if not keys:
+        return schema.empty_table()
+    import pyarrow.dataset as ds
+
+    dataset = ds.dataset(
+        [storage.path(k) for k in keys], format="parquet", filesystem=storage.filesystem, schema=schema
+    )
+    return dataset.to_table(columns=names)
+
+
+# -- Great Expectations ---------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _quiet_gx() -> Iterator[None]:
+    """GX logs every datasource it adds at INFO; keep task logs to what matters."""
+    logger = logging.getLogger("great_expectations")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _without_gx_fingerprint() -> Iterator[bool]:
+    """Skip GX's md5 of the whole DataFrame (two thirds of its time at 1M rows, shared/reference/perf.md §F).
+
+    GX hashes every batch under 1 GB only to label it (``batch_markers.pandas_data_fingerprint``); the
+    manifest's ``content_sha256`` (sha256 of the Parquet parts) already identifies what was validated. The
+    knob is GX's private module constant ``HASH_THRESHOLD``: if a GX version drops it, nothing is patched
+    and validation is merely slower. Yields whether the fingerprint was skipped.
+    """
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    if not hasattr(engine, "HASH_THRESHOLD"):
+        yield False
+        return
+    saved = engine.HASH_THRESHOLD
+    engine.HASH_THRESHOLD = 0
+    try:
+        yield True
+    finally:
+        engine.HASH_THRESHOLD = saved
+
+
+def run_gx(
+    table: pa.Table, suite: Suite, parameters: dict[str, Any], *, fingerprint: bool = False
+) -> dict[str, Any]:
+    """Validate ``table`` with ``suite`` in an ephemeral GX context; return GX's result as JSON.
+
+    :param fingerprint: let GX hash the whole DataFrame to label the batch (slow; see
+        :func:`_without_gx_fingerprint`).
+    """
+    # self_destruct frees each Arrow column once converted: the peak is one copy of the data, not two.
+    df = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
+    with _quiet_gx():
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
+
+        # In memory, nothing on disk, no progress bars in task logs, no analytics.
+        config = DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+            analytics_enabled=False,
+            progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        )
+        context = gx.get_context(mode="ephemeral", project_config=config)
+        batch_definition = (
+            context.data_sources.add_pandas("vobiz_cdr")
+            .add_dataframe_asset("partition")
+            .add_batch_definition_whole_dataframe("whole_partition")
+        )
+        gx_suite = context.suites.add(suite.to_gx())
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name="vobiz_cdr_partition", data=batch_definition, suite=gx_suite)
+        )
+        skip = contextlib.nullcontext(False) if fingerprint else _without_gx_fingerprint()
+        with skip:
+            result = definition.run(
+                batch_parameters={"dataframe": df},
+                expectation_parameters=parameters,
+                result_format={
+                    "result_format": "BASIC",
+                    "partial_unexpected_count": PARTIAL_UNEXPECTED_COUNT,
+                },
+            )
+    return result.to_json_dict()
+
+
+def _columns_of(kwargs: dict[str, Any]) -> tuple[str, ...]:
+    cols = [kwargs[k] for k in _COLUMN_KWARGS if isinstance(kwargs.get(k), str)]
+    cols.extend(kwargs.get("column_list") or ())
+    return tuple(cols)
+
+
+def _expected(exp_type: str, kwargs: dict[str, Any]) -> Any:
+    if "value" in kwargs:
+        return kwargs["value"]
+    if "min_value" in kwargs or "max_value" in kwargs:
+        return {"min": kwargs.get("min_value"), "max": kwargs.get("max_value")}
+    return None
+
+
+def checks_from_gx(suite: Suite, gx_result: dict[str, Any]) -> list[CheckResult]:
+    """One :class:`CheckResult` per suite expectation, in suite order; masks phone numbers in place."""
+    by_name: dict[str, dict[str, Any]] = {}
+    for res in gx_result.get("results", []):
+        cfg = res.get("expectation_config") or {}
+        by_name[(cfg.get("meta") or {}).get("check", "")] = res
+    checks = []
+    for name, exp in zip(suite.check_names, suite.expectations, strict=True):
+        res = by_name.get(name)
+        kwargs = exp.get("kwargs", {})
+        columns = _columns_of(kwargs)
+        meta = exp.get("meta") or {}
+        check = CheckResult(
+            name=name,
+            type=exp["type"],
+            severity=exp.get("severity", "critical"),
+            success=False,
+            family=meta.get("family"),
+            description=exp.get("description"),
+            columns=columns,
+        )
+        if res is None:
+            check.error = "GX returned no result for this expectation"
+            checks.append(check)
+            continue
+        detail = res.get("result") or {}
+        if set(columns) & set(PHONE_FIELDS):
+            detail = mask_values(detail)
+            res["result"] = detail
+        check.error = _exception_message(res.get("exception_info"))
+        check.success = bool(res.get("success")) and not check.error
+        check.element_count = detail.get("element_count")
+        check.unexpected_count = detail.get("unexpected_count")
+        check.unexpected_percent = detail.get("unexpected_percent")
+        check.examples = list(detail.get("partial_unexpected_list") or [])
+        check.observed = detail.get("observed_value")
+        check.expected = _expected(exp["type"], (res.get("expectation_config") or {}).get("kwargs") or kwargs)
+        checks.append(check)
+    return checks
+
+
+def _exception_message(info: Any) -> str | None:
+    """The first error GX caught for an expectation: its own shape, or a dict of them keyed by metric."""
+    if not isinstance(info, dict):
+        return None
+    candidates = [info] + [v for v in info.values() if isinstance(v, dict)]
+    for exc in candidates:
+        if exc.get("raised_exception"):
+            message = str(exc.get("exception_message") or "error").strip()
+            return message.splitlines()[0][:300] if message else "error"
+    return None
+
+
+def reconciliation_checks(manifest: dict[str, Any]) -> list[CheckResult]:
+    """The extraction's own accounting, from the manifest: every record the API reported was read."""
+    recon = manifest.get("reconciliation") or {}
+    api_total, records_read = recon.get("api_total"), recon.get("records_read")
+    check = CheckResult(
+        name="api_records_read",
+        type="vobiz_reconciliation",
+        severity="critical",
+        success=api_total is not None and records_read == api_total,
+        family="reconciliation",
+        description="The extraction read as many records as the API's pagination.total reported",
+        observed={"records_read": records_read},
+        expected={"api_total": api_total},
+    )
+    if api_total is None or records_read is None:
+        check.error = "the manifest has no reconciliation figures (api_total, records_read)"
+    return [check]
+
+
+def status_of(checks: list[CheckResult]) -> str:
+    if any(not c.success and c.severity == "critical" for c in checks):
+        return QUALITY_FAILED
+    if any(not c.success and c.severity == "warning" for c in checks):
+        return QUALITY_WARNING
+    return QUALITY_PASSED
+
+
+def suite_parameters(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Values the suite's ``$PARAMETER`` references take for this partition (-1 when the manifest lacks one)."""
+    recon = manifest.get("reconciliation") or {}
+
+    def num(value: Any) -> int:
+        return int(value) if isinstance(value, int | float) else -1
+
+    return {
+        "manifest_row_count": num(manifest.get("row_count")),
+        "reconciliation_in_window": num(recon.get("in_window")),
+        "reconciliation_api_total": num(recon.get("api_total")),
+        "reconciliation_records_read": num(recon.get("records_read")),
+    }
+
+
+def _iso_day(value: dt.date | str) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise QualityError(f"call_date {value!r} is not a calendar day (YYYY-MM-DD)") from None
+
+
+# -- the whole step ---------------------------------------------------------------------------------------------
+def validate_partition(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    call_date: dt.date | str,
+    suite_path: str | Path | None = None,
+    *,
+    record: bool = True,
+    gx_fingerprint: bool = False,
+) -> QualityResult:
+    """Validate one published partition; write ``validation.{json,html}`` and (``record``) the manifest status.
+
+    :param storage: S3 access to the lake's bucket.
+    :param layout: the lake layout (``LakeLayout.from_uri(lake_uri)``).
+    :param account_id: the partition's account.
+    :param call_date: the partition's day (date or ``YYYY-MM-DD``).
+    :param suite_path: a GX 1.x suite file; None uses the suite shipped with the provider.
+    :param record: write the result files and the manifest's ``quality`` block (False: only compute).
+    :param gx_fingerprint: let GX md5 the whole DataFrame to label the batch (off: the manifest's
+        content_sha256 identifies the data, and the hash is most of GX's time).
+    """
+    started = time.perf_counter()
+    day = _iso_day(call_date)
+    suite = load_suite(suite_path)
+    manifest = read_manifest(storage, layout, account_id, day)
+    if manifest is None:
+        raise QualityError(
+            f"no published partition for account {account_id} on {day}: "
+            f"s3://{storage.bucket}/{layout.manifest_key(account_id, day)} does not exist"
+        )
+    keys = _part_keys(layout, account_id, day, manifest)
+    columns = suite.columns
+    t0 = time.perf_counter()
+    table = read_columns(storage, keys, columns)
+    rows = table.num_rows
+    log.info(
+        "Read %d rows, %d of %d columns, from %d part(s) in %.2fs",
+        rows,
+        table.num_columns,
+        len(FILE_SCHEMA),
+        len(keys),
+        time.perf_counter() - t0,
+    )
+    t0 = time.perf_counter()
+    gx_result = run_gx(table, suite, suite_parameters(manifest), fingerprint=gx_fingerprint)
+    del table
+    checks = checks_from_gx(suite, gx_result) + reconciliation_checks(manifest)
+    log.info(
+        "Validated %d expectations on %d rows in %.2fs (%.0f rows/s)",
+        len(checks),
+        rows,
+        time.perf_counter() - t0,
+        rows / max(time.perf_counter() - t0, 1e-9),
+    )
+    result = QualityResult(
+        account_id=account_id,
+        call_date=day,
+        status=status_of(checks),
+        rows=rows,
+        suite_name=suite.name,
+        suite_source=suite.source,
+        suite_sha256=suite.sha256,
+        checks=checks,
+        content_sha256=manifest.get("content_sha256"),
+        validated_at=utc_now_iso(),
+    )
+    if record:
+        _store(storage, layout, result, gx_result, manifest)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _store(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    result: QualityResult,
+    gx_result: dict[str, Any],
+    manifest: dict[str, Any],
+) -> None:
+    result.validation_key = layout.validation_key(result.account_id, result.call_date, "json")
+    result.html_key = layout.validation_key(result.account_id, result.call_date, "html")
+    result.validation_uri = layout.s3_uri(result.validation_key)
+    result.html_uri = layout.s3_uri(result.html_key)
+    reconciliation = manifest.get("reconciliation")
+    gx_result.setdefault("meta", {})["vobiz"] = {
+        "account_id": result.account_id,
+        "call_date": result.call_date,
+        "status": result.status,
+        "rows": result.rows,
+        "content_sha256": result.content_sha256,
+        "suite_source": result.suite_source,
+        "suite_sha256": result.suite_sha256,
+        "validated_at": result.validated_at,
+        "reconciliation": reconciliation,
+        "checks": [
+            {k: v for k, v in asdict(c).items() if k not in ("examples",)} | {"examples": c.examples[:3]}
+            for c in result.checks
+        ],
+    }
+    storage.put_json(result.validation_key, gx_result)
+    storage.put_bytes(
+        result.html_key,
+        render_html(result, reconciliation).encode(),
+        content_type="text/html; charset=utf-8",
+    )
+    # The manifest may have been restated while we validated: never stamp new content with an old verdict.
+    current = read_manifest(storage, layout, result.account_id, result.call_date) or {}
+    if current.get("content_sha256") != result.content_sha256:
+        raise QualityError(
+            f"partition {result.account_id}/{result.call_date} was replaced while it was being validated "
+            f"(content {result.content_sha256} -> {current.get('content_sha256')}); run the check again"
+        )
+    update_quality(storage, layout, result.account_id, result.call_date, result.manifest_quality())

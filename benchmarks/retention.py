@@ -1,0 +1,146 @@
+"""Benchmark: the retention inventory of a two-year window (731 days) in "manifest" mode.
+
+Seeds a lake with 731 published days (one small Parquet part and a manifest each) on a local moto S3 server,
+then times:
+
+- the inventory as built (one paginated listing, manifests fetched on a thread pool), the figure that matters;
+- the reference, measured in the same run: the naive inventory that probes each day's manifest one by one;
+- "full" mode (re-hash every part) and the sampled field completeness, for scale.
+
+Run: ``PYTHONPATH=. python benchmarks/retention.py [--days 731] [--rows 50]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"moto_server did not listen on port {port} within {timeout}s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--as-of", default="2025-03-01", help="as-of day (default 2025-03-01: a 731-day window)")
+    p.add_argument("--rows", type=int, default=50, help="rows per seeded day")
+    p.add_argument("--workers", type=int, default=10)
+    args = p.parse_args(argv)
+
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
+    os.environ.setdefault("AIRFLOW_HOME", str(Path("/tmp") / "vobiz-bench-airflow"))
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    # moto's server in its own process, as S3 would be: in-process it would share this process's GIL.
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_for_port(port)
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
+        {"conn_type": "aws", "login": "bench", "password": "bench", "extra": {"endpoint_url": endpoint}}
+    )
+    try:
+        import boto3
+
+        from airflow_provider_vobiz.lake import retention as enforce
+        from airflow_provider_vobiz.lake.paths import LakeLayout
+        from airflow_provider_vobiz.lake.storage import LakeStorage
+        from airflow_provider_vobiz.reports import retention as rr
+        from tests.integration.test_retention import day_rows, parquet_bytes, seed_partition
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+            region_name="us-east-1",
+        )
+        client.create_bucket(Bucket="bench-lake")
+        layout = LakeLayout.from_uri("s3://bench-lake/lake")
+        storage = LakeStorage("aws_default", layout.bucket)
+        account = "MA_BENCH01"
+        as_of = dt.date.fromisoformat(args.as_of)
+        start, end = enforce.retention_window(as_of)
+        days = rr.window_days(start, end)
+
+        t0 = time.perf_counter()
+        data = parquet_bytes(day_rows(days[0], args.rows))
+        with ThreadPoolExecutor(max_workers=args.workers) as pool:
+            list(
+                pool.map(
+                    lambda d: seed_partition(client, layout, account, d, rows=args.rows, data=data), days
+                )
+            )
+        print(f"seeded {len(days)} days ({len(data)} bytes each) in {time.perf_counter() - t0:.1f}s")
+
+        # Reference: probe every day's manifest one after the other.
+        t0 = time.perf_counter()
+        found = sum(storage.get_json(layout.manifest_key(account, d)) is not None for d in days)
+        naive = time.perf_counter() - t0
+        assert found == len(days)
+
+        t0 = time.perf_counter()
+        inv = rr.inventory(storage, layout, account, as_of, verify="manifest", max_workers=args.workers)
+        manifest_s = time.perf_counter() - t0
+        assert len(inv.days) == len(days) and all(r.status == rr.STATUS_PRESENT for r in inv.days)
+
+        t0 = time.perf_counter()
+        comp = rr.completeness(storage, inv, mode="sample")
+        sample_s = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        rr.inventory(storage, layout, account, as_of, verify="full", max_workers=args.workers)
+        full_s = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        report = rr.build_report(inv, completeness_result=comp, lake_uri=layout.uri)
+        rendered = rr.render(report)
+        render_s = time.perf_counter() - t0
+
+        print(f"window {start} .. {end}: {len(days)} days, {inv.listed_objects} objects listed")
+        print(f"inventory, manifest mode (listing + {args.workers} threads): {manifest_s:6.2f} s")
+        print(f"reference, sequential manifest probes:                {naive:6.2f} s")
+        print(f"ratio reference / inventory:                          {naive / manifest_s:6.1f}x")
+        print(f"inventory, full mode (re-hash {len(days)} parts):          {full_s:6.2f} s")
+        print(
+            f"completeness, sample of {comp['days_checked']} days ({comp['rows_checked']} rows):       {sample_s:6.2f} s"
+        )
+        sizes = ", ".join(f"{k} {len(v) // 1024} KiB" for k, v in rendered.items())
+        print(f"build + render four formats:                          {render_s:6.2f} s ({sizes})")
+        return 0
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

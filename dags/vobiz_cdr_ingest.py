@@ -1,0 +1,127 @@
+"""vobiz_cdr_ingest: each IST day's Vobiz CDRs into the lake, validated, announced as an Asset event.
+
+Every run handles its own day (the data interval, midnight to midnight in the configured timezone) and re-pulls
+the ``repull_days`` days before it, so CDRs that reach the API late restate their partition (the change is kept
+in the partition manifest's history; an unchanged day is left untouched). Each day is one mapped task group
+(extract, then quality), so a two-year backfill is independent day-sized tasks the executor spreads out.
+
+Configuration: DAG params, whose empty defaults fall back to Airflow Variables (``vobiz_lake_uri``,
+``vobiz_timezone``, ``vobiz_repull_days``, ``vobiz_method``, ``vobiz_account_id``) and then to the provider's
+defaults; connections ``vobiz_default`` and ``aws_default`` unless the params name others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.sdk import AssetAlias, CronDataIntervalTimetable, Param, dag, task, task_group
+
+from airflow_provider_vobiz import config
+from airflow_provider_vobiz.operators.quality import VobizCdrQualityOperator
+from airflow_provider_vobiz.transfers.vobiz_to_s3 import VobizCdrToS3Operator
+
+CDR_PARTITIONS_ALIAS = AssetAlias(name="vobiz_cdr_partitions")
+
+
+def _setting(param: str, variable: str, default: object) -> str:
+    """Jinja: the DAG param if set, else the Airflow Variable, else the provider default."""
+    return "{{ params.%s or var.value.get(%r, %r) }}" % (param, variable, str(default))  # noqa: UP031
+
+
+LAKE_URI = _setting("lake_uri", config.VAR_LAKE_URI, config.DEFAULT_LAKE_URI)
+TIMEZONE = _setting("timezone", config.VAR_TIMEZONE, config.DEFAULT_TIMEZONE)
+METHOD = _setting("method", config.VAR_METHOD, config.DEFAULT_METHOD)
+
+
+@dag(
+    dag_id=config.INGEST_DAG_ID,
+    description="Daily Vobiz CDRs into the Parquet lake on S3, validated with Great Expectations",
+    # A data-interval timetable: Airflow 3's @daily has a zero-length interval (airflow3.md §3).
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=config.DEFAULT_TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=config.DEFAULT_TIMEZONE),
+    catchup=False,
+    max_active_runs=4,
+    default_args={
+        "retries": 3,
+        "retry_delay": dt.timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": dt.timedelta(minutes=20),
+    },
+    params={
+        "lake_uri": Param("", type="string", description="s3://bucket/prefix; empty: Variable vobiz_lake_uri"),
+        "timezone": Param("", type="string", description="Partition timezone; empty: Variable vobiz_timezone"),
+        "method": Param("", type="string", description="export or list; empty: Variable vobiz_method"),
+        "repull_days": Param(
+            None, type=["null", "integer"], minimum=0, description="Days re-pulled for late CDRs; null: Variable"
+        ),
+        "account_id": Param("", type="string", description="Vobiz auth id; empty: the connection's login"),
+        "vobiz_conn_id": Param(config.DEFAULT_VOBIZ_CONN_ID, type="string"),
+        "aws_conn_id": Param(config.DEFAULT_AWS_CONN_ID, type="string"),
+    },
+    tags=["vobiz", "cdr", "lake"],
+    doc_md=__doc__,
+)
+def vobiz_cdr_ingest():
+    @task
+    def plan_days(*, params: dict, data_interval_start: pendulum.DateTime) -> list[dict[str, str]]:
+        """The run's own day first, then the re-pull days (newest first)."""
+        from airflow.sdk import BaseHook, Variable
+
+        timezone = params.get("timezone") or Variable.get(config.VAR_TIMEZONE, default=config.DEFAULT_TIMEZONE)
+        repull = params.get("repull_days")
+        if repull is None:
+            repull = int(Variable.get(config.VAR_REPULL_DAYS, default=config.DEFAULT_REPULL_DAYS))
+        account_id = params.get("account_id") or Variable.get(config.VAR_ACCOUNT_ID, default="")
+        if not account_id:
+            account_id = BaseHook.get_connection(params["vobiz_conn_id"]).login
+        if not account_id:
+            raise ValueError(
+                f"No Vobiz account: set the param account_id, the Variable {config.VAR_ACCOUNT_ID}, "
+                f"or the login (Auth ID) of connection {params['vobiz_conn_id']!r}"
+            )
+        day = pendulum.instance(data_interval_start).in_timezone(timezone).date()
+        days = [day - dt.timedelta(days=n) for n in range(int(repull) + 1)]
+        return [{"call_date": d.isoformat(), "account_id": account_id} for d in days]
+
+    @task_group
+    def ingest_day(call_date: str, account_id: str):
+        extract = VobizCdrToS3Operator(
+            task_id="extract",
+            vobiz_conn_id="{{ params.vobiz_conn_id }}",
+            aws_conn_id="{{ params.aws_conn_id }}",
+            lake_uri=LAKE_URI,
+            timezone=TIMEZONE,
+            method=METHOD,
+            call_date=call_date,
+            account_id=account_id,
+        )
+        quality = VobizCdrQualityOperator(
+            task_id="quality",
+            aws_conn_id="{{ params.aws_conn_id }}",
+            lake_uri=LAKE_URI,
+            call_date=call_date,
+            account_id=account_id,
+        )
+        extract >> quality
+        return extract.output
+
+    extracted = ingest_day.expand_kwargs(plan_days())
+
+    @task(outlets=[CDR_PARTITIONS_ALIAS])
+    def announce(results: list[dict], lake_uri: str, *, outlet_events=None) -> list[dict]:
+        """One Asset event per partition that is new or changed (the summary DAG listens)."""
+        announced = []
+        for summary in results:
+            if not summary or not summary.get("changed", True):
+                continue
+            extra = {k: summary.get(k) for k in ("account_id", "call_date", "row_count", "content_sha256")}
+            extra.update(lake_uri=lake_uri, changed=True)
+            outlet_events[CDR_PARTITIONS_ALIAS].add(config.CDR_PARTITION_ASSET, extra=extra)
+            announced.append(extra)
+        return announced
+
+    announce(extracted, lake_uri=LAKE_URI)
+
+
+vobiz_cdr_ingest()

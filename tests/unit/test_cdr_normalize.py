@@ -1,0 +1,159 @@
+"""cdr.normalize: typing JSON and CSV records into the file schema, unknown/missing fields, rejects."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import json
+
+import pyarrow as pa
+import pytest
+
+from airflow_provider_vobiz.cdr.normalize import (
+    Normalizer,
+    RecordTypeError,
+    iter_csv_batches,
+    type_record,
+)
+from airflow_provider_vobiz.cdr.schema import API_FIELD_NAMES, FILE_SCHEMA
+from tests.fixtures.lake_records import ACCOUNT, make_record
+
+START = dt.datetime(2026, 5, 11, 6, 59, 26, tzinfo=dt.timezone.utc)
+
+
+def _normalizer():
+    rejects: list[tuple[dict, str]] = []
+    return Normalizer(ACCOUNT, on_reject=lambda rec, why: rejects.append((rec, why))), rejects
+
+
+def test_json_records_get_the_file_schema_and_real_types():
+    norm, rejects = _normalizer()
+    batch = norm.from_records([make_record(i, START) for i in range(3)])
+    assert batch.schema.equals(FILE_SCHEMA, check_metadata=False)
+    assert "account_id" not in batch.schema.names
+    row = batch.to_pylist()[1]
+    assert row["start_time"] == START
+    assert row["cost"] == decimal.Decimal("0.300000")  # 0.3 stays 0.3, not 0.29999...
+    assert row["answer_time"] is None  # odd i: not answered
+    assert row["duration"] == 5 and isinstance(row["duration"], int)
+    assert row["extra"] is None
+    assert rejects == [] and norm.records_read == 3 and norm.rows_out == 3
+
+
+def test_unknown_field_goes_to_extra_and_is_counted():
+    norm, _ = _normalizer()
+    recs = [make_record(0, START, sentiment="positive", risk={"score": 0.2}), make_record(1, START)]
+    rows = norm.from_records(recs).to_pylist()
+    assert json.loads(rows[0]["extra"]) == {"risk": {"score": 0.2}, "sentiment": "positive"}
+    assert rows[1]["extra"] is None
+    assert norm.stats()["unknown_fields"] == {"risk": 1, "sentiment": 1}
+
+
+def test_missing_documented_field_is_null_and_counted():
+    norm, rejects = _normalizer()
+    rec = make_record(0, START)
+    del rec["codec"], rec["mos"]
+    row = norm.from_records([rec]).to_pylist()[0]
+    assert row["codec"] is None and row["mos"] is None
+    assert norm.stats()["missing_fields"] == {"codec": 1, "mos": 1}
+    assert rejects == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("duration", "abc", "duration: expected an integer"),
+        ("start_time", "yesterday", "start_time: expected an ISO 8601 timestamp"),
+        ("cost", "free", "cost: expected an amount"),
+        ("mos", [4], "mos: expected a number"),
+        ("uuid", None, "uuid is missing"),
+        ("start_time", None, "start_time is missing"),
+        ("account_id", "MA_OTHER", "account_id 'MA_OTHER' is not the partition's account"),
+    ],
+)
+def test_a_record_that_cannot_be_typed_is_rejected_and_the_rest_kept(field, value, reason):
+    norm, rejects = _normalizer()
+    recs = [make_record(i, START) for i in range(5)]
+    recs[2][field] = value
+    batch = norm.from_records(recs)
+    assert batch.num_rows == 4
+    assert [r["uuid"] for r in batch.to_pylist()] == [recs[i]["uuid"] for i in (0, 1, 3, 4)]
+    assert len(rejects) == 1
+    raw, why = rejects[0]
+    assert why.startswith(reason)
+    assert raw == recs[2]  # the raw record, as received
+    assert norm.rejected == 1 and norm.records_read == 5
+
+
+def test_slow_path_types_like_the_fast_path():
+    good = [make_record(i, START) for i in range(4)]
+    fast = _normalizer()[0].from_records(good)
+    bad = [*good, make_record(9, START, duration="x")]
+    slow = _normalizer()[0].from_records(bad)
+    assert slow.equals(fast)
+
+
+def test_type_record_rules():
+    rec = make_record(0, START)
+    rec.update(start_time="2026-05-11T12:29:26+05:30", duration="35", mos="4.5", cost="1.2345675")
+    typed = type_record(rec)
+    assert typed["start_time"] == START
+    assert typed["duration"] == 35 and typed["mos"] == 4.5
+    assert typed["cost"] == decimal.Decimal("1.234568")  # rounded half-even to 6 places
+    with pytest.raises(RecordTypeError, match="does not fit"):
+        type_record({**rec, "cost": "1e20"})
+    with pytest.raises(RecordTypeError, match="boolean"):
+        type_record({**rec, "billsec": True})
+
+
+def _write_csv(path, rows, header):
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for r in rows:
+            w.writerow(["" if r.get(h) is None else r.get(h) for h in header])
+
+
+def test_export_csv_with_empty_cells_extra_column_and_a_bad_row(tmp_path):
+    recs = [make_record(i, START) for i in range(6)]
+    recs[0]["caller_id_name"] = "NULL"  # only an empty cell is null
+    recs[4]["billsec"] = "ten"
+    header = [*API_FIELD_NAMES, "new_field"]
+    recs[1]["new_field"] = "v2"
+    path = tmp_path / "export.csv"
+    _write_csv(path, recs, header)
+    norm, rejects = _normalizer()
+    batches = list(iter_csv_batches(str(path)))
+    assert all(b.schema.field(n).type == pa.string() for b in batches for n in header)
+    out = pa.Table.from_batches([norm.from_csv_batch(b) for b in batches])
+    assert out.num_rows == 5
+    rows = out.to_pylist()
+    assert rows[0]["caller_id_name"] == "NULL"
+    assert rows[1]["answer_time"] is None or rows[1]["answer_time"].tzinfo is not None
+    assert json.loads(rows[1]["extra"]) == {"new_field": "v2"}
+    assert norm.stats()["unknown_fields"] == {"new_field": 1}
+    assert [why for _, why in rejects] == ['billsec: expected an integer, got "ten"']
+    assert rejects[0][0]["uuid"] == recs[4]["uuid"]
+    # The same records as JSON give the same rows (one contract, two wire formats).
+    json_norm, _ = _normalizer()
+    good = [r for i, r in enumerate(recs) if i != 4]
+    expected = pa.Table.from_batches([json_norm.from_records(good)])
+    assert out.drop_columns(["extra"]).equals(expected.drop_columns(["extra"]))
+
+
+def test_csv_missing_a_documented_column_counts_every_row(tmp_path):
+    recs = [make_record(i, START) for i in range(3)]
+    header = [h for h in API_FIELD_NAMES if h != "trunk_id"]
+    path = tmp_path / "export.csv"
+    _write_csv(path, recs, header)
+    norm, _ = _normalizer()
+    out = [norm.from_csv_batch(b) for b in iter_csv_batches(str(path))]
+    assert sum(b.num_rows for b in out) == 3
+    assert norm.stats()["missing_fields"] == {"trunk_id": 3}
+
+
+def test_empty_csv_gives_no_batches(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text(",".join(API_FIELD_NAMES) + "\n")
+    assert list(iter_csv_batches(str(path))) == []
