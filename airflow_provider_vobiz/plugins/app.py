@@ -220,6 +220,9 @@ def install_routes(app: FastAPI) -> None:
             raise HTTPException(400, str(err)) from None
         except ReportNotFound as err:
             raise HTTPException(404, str(err)) from None
+        except Exception as err:
+            log.exception("report download could not read the lake")
+            raise HTTPException(502, f"The report lake could not be read: {_storage_error(err)}.") from None
         name = download_name(kind, account_id, period, fmt)
         disposition = "inline" if inline and fmt in ("html", "pdf") else "attachment"
         headers = {

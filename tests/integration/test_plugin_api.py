@@ -354,6 +354,24 @@ def test_lake_unreachable_is_said_plainly(viewer, monkeypatch, s3_lake):
     monkeypatch.setenv(f"AIRFLOW_VAR_{config.VAR_LAKE_URI.upper()}", "s3://no-such-bucket-here/lake")
     r = viewer.get(PREFIX + "/")
     assert r.status_code == 502 and "The report lake could not be read" in r.text
+    # No S3 endpoint answering: the download says so (and names no credential).
+    from tests.fixtures.s3 import free_port
+
+    dead = {
+        "conn_type": "aws",
+        "login": "testing",
+        "password": "testing",
+        "extra": {
+            "endpoint_url": f"http://127.0.0.1:{free_port()}",
+            "region_name": "us-east-1",
+            "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 1},
+        },
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(dead))
+    monkeypatch.setenv(f"AIRFLOW_VAR_{config.VAR_LAKE_URI.upper()}", s3_lake.uri)
+    r = viewer.get(f"{PREFIX}/reports/summary/{ACCOUNT}/2026-05/pdf")
+    assert r.status_code == 502, r.text
+    assert r.json()["detail"] == "The report lake could not be read: EndpointConnectionError."
     monkeypatch.setenv(f"AIRFLOW_VAR_{config.VAR_LAKE_URI.upper()}", "/not/a/uri")
     r = viewer.get(PREFIX + "/")
     assert r.status_code == 500 and "vobiz_lake_uri" in r.text
