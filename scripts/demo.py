@@ -255,7 +255,74 @@ def copy_reports(out: Path) -> int:
 
 
 def keep_airflow_running(home: Path) -> None:
-    _say("--keep: the compliance reports page is wired when the UI plugin lands")
+    """Serve Airflow (with the compliance reports page) on loopback until Ctrl-C.
+
+    The simulator and the S3 server live in this process, so it stays up while the api-server runs. Users
+    of Airflow's SimpleAuthManager: ``officer`` (viewer) and ``admin``, with passwords written beforehand to
+    the file the auth manager reads.
+    """
+    import secrets
+    import signal
+    import subprocess
+
+    import httpx
+
+    from airflow_provider_vobiz.plugins.compliance import page_url
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    passwords = {"officer": secrets.token_urlsafe(9), "admin": secrets.token_urlsafe(9)}
+    (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps(passwords) + "\n")
+    env = {
+        **os.environ,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "officer:viewer,admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": base_url,
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(48),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
+    }
+    log_path = home / "api-server.log"
+    airflow = str(Path(sys.executable).parent / "airflow")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [airflow, "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"airflow api-server stopped; see {log_path}")
+            try:
+                if httpx.get(f"{base_url}/api/v2/monitor/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"airflow api-server did not become healthy in 120 s; see {log_path}")
+            time.sleep(0.5)
+        print()
+        _say(f"Airflow is running at {base_url} (log: {log_path}).")
+        _say(f"Compliance reports page: {page_url(base_url)}")
+        _say(
+            f"  sign in as officer / {passwords['officer']}  (read-only viewer; admin / {passwords['admin']})"
+        )
+        _say("  then click 'Compliance reports' in the navigation bar. Ctrl-C stops everything.")
+        proc.wait()
+    except KeyboardInterrupt:
+        _say("stopping Airflow")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":

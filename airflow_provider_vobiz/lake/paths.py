@@ -146,6 +146,16 @@ class LakeLayout:
         """Key prefix under which every report lives (the UI serves nothing else)."""
         return self.key("reports") + "/"
 
+    @property
+    def summary_reports_root(self) -> str:
+        """Key prefix holding one ``account_id=.../`` folder per account with summary reports."""
+        return self.key("reports", "trai_summary") + "/"
+
+    @property
+    def retention_reports_root(self) -> str:
+        """Key prefix holding one ``account_id=.../`` folder per account with retention reports."""
+        return self.key("reports", "trai_retention") + "/"
+
     def summary_report_prefix(self, account_id: str, period: str) -> str:
         if not _PERIOD_RE.match(period):
             raise ValueError(f"period must be YYYY-MM or YYYY-MM-DD, got {period!r}")

@@ -88,7 +88,7 @@ def _figure(chart: Chart, width: float, height: float):
     if not x:
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="#777777")
     if names or chart.reference is not None:
-        ax.legend(fontsize=7, frameon=False, loc="best")
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
 

@@ -52,3 +52,12 @@ def test_partition_keys_are_not_in_the_files():
         assert key not in FILE_SCHEMA.names
     assert FILE_SCHEMA.names[-1] == "extra"
     assert len(FILE_SCHEMA) == 43  # 43 documented fields - account_id + extra
+
+
+def test_report_roots_contain_every_report_key():
+    lake = LakeLayout.from_uri("s3://bucket/p")
+    assert lake.summary_reports_root == "p/reports/trai_summary/"
+    assert lake.retention_reports_root == "p/reports/trai_retention/"
+    assert lake.summary_report_key("A", "2026-03", "pdf").startswith(lake.summary_reports_root)
+    assert lake.retention_report_key("A", "2026-03-31", "pdf").startswith(lake.retention_reports_root)
+    assert lake.summary_reports_root.startswith(lake.reports_root)

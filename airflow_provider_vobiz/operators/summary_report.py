@@ -1,0 +1,137 @@
+"""TraiSummaryReportOperator: the TRAI summary of one account for one IST day or month, from the lake."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseHook, BaseOperator
+
+from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, HMAC_CONN_ID
+from airflow_provider_vobiz.lake.paths import REPORT_FORMATS, LakeLayout
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+    from airflow_provider_vobiz.reports.privacy import NumberPolicy
+
+
+class TraiSummaryReportOperator(BaseOperator):
+    """Compute the TRAI summary report from the CDR lake and write it next to it.
+
+    Reads only the period's partitions (and only the columns the metrics need), then writes
+    ``{lake}/reports/trai_summary/account_id=…/period=…/summary.{csv,json,html,pdf}``. Phone numbers are keyed
+    HMAC-SHA256 tokens in CSV/JSON (the key is the password of ``hmac_conn_id``) and masked to their last four
+    digits in HTML/PDF. Returns a small XCom: the keys written and the headline figures.
+
+    :param account_id: the Vobiz account (auth id). (templated)
+    :param period: ``YYYY-MM-DD`` for a daily report, ``YYYY-MM`` for a monthly one. (templated)
+    :param lake_uri: the lake, ``s3://bucket/prefix``. (templated)
+    :param aws_conn_id: the ``aws`` connection of the lake.
+    :param hmac_conn_id: connection whose password keys the phone-number tokens.
+    :param include_raw_numbers: put raw numbers in CSV/JSON instead of tokens (explicit opt-in).
+    :param settings: report settings (:class:`~airflow_provider_vobiz.reports.summary.SummaryConfig` fields:
+        calling_window, hangup_classes, ucc thresholds, ...). (templated)
+    :param formats: which of csv, json, html, pdf to write (json is always written).
+    """
+
+    template_fields: Sequence[str] = ("account_id", "period", "lake_uri", "aws_conn_id", "settings")
+    template_fields_renderers = {"settings": "json"}
+    ui_color = "#e8f1fb"
+
+    def __init__(
+        self,
+        *,
+        account_id: str,
+        period: str,
+        lake_uri: str,
+        aws_conn_id: str | None = DEFAULT_AWS_CONN_ID,
+        hmac_conn_id: str = HMAC_CONN_ID,
+        include_raw_numbers: bool = False,
+        settings: Mapping[str, Any] | None = None,
+        formats: Sequence[str] = REPORT_FORMATS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.account_id = account_id
+        self.period = period
+        self.lake_uri = lake_uri
+        self.aws_conn_id = aws_conn_id
+        self.hmac_conn_id = hmac_conn_id
+        self.include_raw_numbers = include_raw_numbers
+        self.settings = dict(settings or {})
+        unknown = sorted(set(formats) - set(REPORT_FORMATS))
+        if unknown:
+            raise ValueError(f"unknown report formats {unknown}; choose from {list(REPORT_FORMATS)}")
+        self.formats = tuple(dict.fromkeys([*formats, "json"]))
+
+    @cached_property
+    def layout(self) -> LakeLayout:
+        return LakeLayout.from_uri(self.lake_uri)
+
+    @cached_property
+    def storage(self) -> LakeStorage:
+        from airflow_provider_vobiz.lake.storage import LakeStorage
+
+        return LakeStorage(self.aws_conn_id, self.layout.bucket)
+
+    def number_policy(self) -> NumberPolicy:
+        """The phone-number policy; the key is read here and never logged or returned."""
+        from airflow_provider_vobiz.reports.privacy import NumberPolicy
+
+        if self.include_raw_numbers:
+            self.log.warning("include_raw_numbers=True: CSV/JSON will carry raw phone numbers")
+            return NumberPolicy(include_raw_numbers=True)
+        try:
+            conn = BaseHook.get_connection(self.hmac_conn_id)
+        except Exception:
+            raise ValueError(
+                f"phone numbers in CSV/JSON are keyed HMAC tokens, and the key is the password of the Airflow "
+                f"connection {self.hmac_conn_id!r}, which was not found: create it with a long random password "
+                "(or set include_raw_numbers=True deliberately)"
+            ) from None
+        if not conn.password:
+            raise ValueError(f"the connection {self.hmac_conn_id!r} has no password to key the HMAC tokens")
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(conn.password)
+        return NumberPolicy(key=conn.password.encode("utf-8"))
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_vobiz.reports import summary as summary_mod
+
+        config = summary_mod.SummaryConfig.from_mapping(self.settings)
+        policy = self.number_policy()
+        dag_run = None
+        if context.get("dag_run") is not None:
+            dag_run = {"dag_id": context["dag_run"].dag_id, "run_id": context["dag_run"].run_id}
+        self.log.info(
+            "TRAI summary for %s, period %s, from %s", self.account_id, self.period, self.layout.uri
+        )
+        doc = summary_mod.generate(
+            self.storage.filesystem, self.layout, self.account_id, self.period, config=config, dag_run=dag_run
+        )
+        outputs = {k: v for k, v in summary_mod.render_outputs(doc, policy).items() if k in self.formats}
+        keys = summary_mod.publish(self.storage, self.layout, doc, outputs)
+        if doc["missing_days"]:
+            self.log.warning(
+                "%d day(s) missing from the lake: %s", len(doc["missing_days"]), doc["missing_days"]
+            )
+        self.log.info(
+            "wrote %s: %s calls, ASR %s, worst quality %s",
+            ", ".join(sorted(keys.values())),
+            doc["totals"]["calls"],
+            doc["totals"]["asr"],
+            doc["quality"]["worst_status"],
+        )
+        return {
+            "account_id": self.account_id,
+            "period": self.period,
+            "keys": keys,
+            "calls": doc["totals"]["calls"],
+            "asr": doc["totals"]["asr"],
+            "worst_status": doc["quality"]["worst_status"],
+            "missing_days": doc["missing_days"],
+        }

@@ -1,0 +1,159 @@
+"""Benchmark: the whole monthly TRAI summary (all figures, before rendering) against merely reading the
+columns it needs from the lake, in the same run.
+
+A month of ``--days`` synthetic days of ``--rows`` calls each (default 30 x 1,000,000) is written once as a
+local lake (``LakeLayout`` keys under a local directory, read through a pyarrow filesystem exactly as the S3
+one), then each case runs ``--runs`` times in a fresh process, alternating:
+
+- ``read``:   stream the report's columns of the period's partitions (``pyarrow.dataset`` scanner, the same
+              dataset the report builds), touching every batch: the floor for any engine;
+- ``report``: ``summary.generate(...)``: manifests, the one-scan cube, every metric.
+
+Prints the median wall time and peak RSS of each, and the ratio (goal: report <= 3x read, RSS < 1.5 GB).
+
+    python benchmarks/report.py                       # 30 x 1M (first run writes ~1.9 GB of Parquet)
+    python benchmarks/report.py --days 3 --rows 100000 --runs 3    # quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+ACCOUNT = "MA_BENCH"
+BUCKET = "bench-lake"
+
+
+def _fs(data_dir: Path):
+    import pyarrow.fs as pafs
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return pafs.SubTreeFileSystem(str(data_dir), pafs.LocalFileSystem())
+
+
+def _layout():
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+
+    return LakeLayout(BUCKET, "lake")
+
+
+def _days(month: str, n: int) -> list[dt.date]:
+    first = dt.date.fromisoformat(month + "-01")
+    return [first + dt.timedelta(days=i) for i in range(n)]
+
+
+def prepare(data_dir: Path, month: str, days: int, rows: int) -> None:
+    """Write the synthetic month once (skipped when the partitions and their manifests exist)."""
+    import cdrgen
+    import pyarrow.fs as pafs
+
+    fs, layout = _fs(data_dir), _layout()
+    t0 = time.perf_counter()
+    written = 0
+    for day in _days(month, days):
+        mkey = layout.manifest_key(ACCOUNT, day)
+        if fs.get_file_info(f"{BUCKET}/{mkey}").type == pafs.FileType.File:
+            with fs.open_input_stream(f"{BUCKET}/{mkey}") as f:
+                if json.loads(f.read())["row_count"] == rows:
+                    continue
+        key = layout.part_key(ACCOUNT, day, 0)
+        data = cdrgen.parquet_bytes(cdrgen.day_table(day, rows))
+        fs.create_dir(f"{BUCKET}/{layout.partition_prefix(ACCOUNT, day)}")
+        with fs.open_output_stream(f"{BUCKET}/{key}") as f:
+            f.write(data)
+        manifest = cdrgen.manifest_for(ACCOUNT, day, [(key, data, rows)])
+        with fs.open_output_stream(f"{BUCKET}/{mkey}") as f:
+            f.write(cdrgen.manifest_bytes(manifest))
+        written += 1
+        rate = written * rows / (time.perf_counter() - t0)
+        print(f"  wrote {day} ({len(data) / 1e6:.0f} MB), {rate:,.0f} rows/s", flush=True)
+
+
+def case(name: str, data_dir: Path, month: str, days: int) -> dict:
+    from airflow_provider_vobiz.reports import summary
+
+    fs, layout = _fs(data_dir), _layout()
+    period = month
+    t0 = time.perf_counter()
+    if name == "read":
+        inputs = summary.collect_inputs(fs, layout, ACCOUNT, _days(month, days))
+        dataset = summary.open_dataset(fs, layout, inputs)
+        rows = nbytes = 0
+        for batch in dataset.to_batches(columns=list(summary.COLUMNS_READ)):
+            rows += batch.num_rows
+            nbytes += batch.nbytes
+        result = {"rows": rows, "bytes": nbytes}
+    else:
+        doc = summary.generate(fs, layout, ACCOUNT, period)
+        result = {"rows": doc["totals"]["calls"], "asr": doc["totals"]["asr"]}
+    result["seconds"] = time.perf_counter() - t0
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--month", default="2026-10")
+    ap.add_argument("--data-dir", type=Path, default=HERE / ".data" / "report")
+    ap.add_argument("--case", choices=("read", "report"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.days > 31:
+        ap.error("--days must be at most 31 (one month)")
+    if args.case:
+        print(json.dumps(case(args.case, args.data_dir, args.month, args.days)))
+        return 0
+
+    print(f"preparing {args.days} days x {args.rows:,} calls in {args.data_dir} ...", flush=True)
+    prepare(args.data_dir, args.month, args.days, args.rows)
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    results: dict[str, list[dict]] = {"read": [], "report": []}
+    for i in range(args.runs):
+        for name in ("read", "report"):
+            cmd = [sys.executable, __file__, "--case", name, "--days", str(args.days), "--month", args.month]
+            cmd += ["--data-dir", str(args.data_dir)]
+            out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            results[name].append(r)
+            print(
+                f"  run {i + 1} {name:6s} {r['seconds']:.2f} s  peak RSS {r['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
+    total = args.days * args.rows
+    assert all(r["rows"] == total for rs in results.values() for r in rs), "a case did not see every row"
+    med = {k: statistics.median(r["seconds"] for r in v) for k, v in results.items()}
+    rss = {k: max(r["peak_rss_mb"] for r in v) for k, v in results.items()}
+    ratio = med["report"] / med["read"]
+    print()
+    print(
+        f"TRAI summary benchmark: {args.days} days x {args.rows:,} calls = {total:,} calls, {args.runs} runs each"
+    )
+    print(
+        f"  read the report's {len(__import__('airflow_provider_vobiz.reports.summary', fromlist=['x']).COLUMNS_READ)} columns "
+        f"(reference): median {med['read']:.2f} s, peak RSS {rss['read']:.0f} MB"
+    )
+    print(
+        f"  whole monthly report (all figures, no rendering): median {med['report']:.2f} s, peak RSS {rss['report']:.0f} MB"
+    )
+    print(
+        f"  ratio report / read: {ratio:.2f}x (goal <= 3x); report peak RSS {rss['report']:.0f} MB (goal < 1536 MB)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""TRAI summary reports: daily on each published CDR partition, monthly on the 1st for the month before.
+
+Two DAGs in this file rather than one with an ``AssetOrTimeSchedule``: a run of such a DAG is either
+asset-triggered (a day) or cron-triggered (a month), so every task would have to branch on how it was
+started, and the two kinds would share one run history, one set of retries and one ``max_active_runs``.
+Separate DAGs keep each schedule plain and each history readable:
+
+- ``vobiz_trai_summary`` (``config.SUMMARY_DAG_ID``): scheduled on ``CDR_PARTITION_ASSET``. One run may carry
+  several events (a backfill, the daily re-pull restating late days); it reports each distinct
+  (account, day) once, as a mapped task. Triggered by hand, it reports the ``account_id`` / ``call_date``
+  params.
+- ``vobiz_trai_summary_monthly``: ``CronTriggerTimetable("0 6 1 * *", timezone="Asia/Kolkata")``; the run of
+  1 November reports October, for the ``account_id`` param (default: the ``vobiz_account_id`` Variable) or,
+  when that is empty, every account in the lake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from airflow.sdk import DAG, CronTriggerTimetable, Param, get_current_context, task
+
+from airflow_provider_vobiz.config import (
+    CDR_PARTITION_ASSET,
+    DEFAULT_AWS_CONN_ID,
+    DEFAULT_LAKE_URI,
+    DEFAULT_TIMEZONE,
+    SUMMARY_DAG_ID,
+    VAR_ACCOUNT_ID,
+    VAR_LAKE_URI,
+    var_template,
+)
+from airflow_provider_vobiz.operators.summary_report import TraiSummaryReportOperator
+
+MONTHLY_DAG_ID = f"{SUMMARY_DAG_ID}_monthly"
+DEFAULT_ARGS = {"owner": "compliance", "retries": 2, "retry_delay": dt.timedelta(minutes=5)}
+
+
+def _report_task(**kwargs: Any):
+    return TraiSummaryReportOperator.partial(
+        task_id="trai_summary_report", aws_conn_id="{{ params.aws_conn_id }}", **kwargs
+    )
+
+
+with DAG(
+    dag_id=SUMMARY_DAG_ID,
+    description="Daily TRAI summary report of each CDR partition published to the lake",
+    schedule=[CDR_PARTITION_ASSET],
+    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=4,
+    default_args=DEFAULT_ARGS,
+    tags=["vobiz", "trai", "reports"],
+    params={
+        "account_id": Param("", type="string", description="Manual runs: the account (auth id)."),
+        "call_date": Param("", type="string", description="Manual runs: the IST day, YYYY-MM-DD."),
+        "lake_uri": Param(var_template(VAR_LAKE_URI, DEFAULT_LAKE_URI), type="string"),
+        "aws_conn_id": Param(DEFAULT_AWS_CONN_ID, type="string"),
+    },
+) as daily:
+
+    @task
+    def days_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
+        """Each distinct (account, day) of the triggering partition events, or the params of a manual run."""
+        context = get_current_context()
+        events = context.get("triggering_asset_events") or {}
+        wanted: dict[tuple[str, str], str] = {}
+        for asset_events in events.values():
+            for event in asset_events:
+                extra = dict(event.extra or {})
+                if not extra.get("account_id") or not extra.get("call_date"):
+                    raise ValueError(f"partition event without account_id/call_date in its extra: {extra!r}")
+                wanted[(extra["account_id"], extra["call_date"])] = (
+                    extra.get("lake_uri") or params["lake_uri"]
+                )
+        if not wanted:
+            if not params.get("account_id") or not params.get("call_date"):
+                raise ValueError(
+                    "no partition event triggered this run: give the account_id and call_date params"
+                )
+            dt.date.fromisoformat(params["call_date"])
+            wanted[(params["account_id"], params["call_date"])] = params["lake_uri"]
+        return [
+            {"account_id": acc, "period": day, "lake_uri": uri} for (acc, day), uri in sorted(wanted.items())
+        ]
+
+    _report_task().expand_kwargs(days_to_report())
+
+
+with DAG(
+    dag_id=MONTHLY_DAG_ID,
+    description="Monthly TRAI summary report, on the 1st (IST) for the month before",
+    schedule=CronTriggerTimetable("0 6 1 * *", timezone=DEFAULT_TIMEZONE),
+    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["vobiz", "trai", "reports"],
+    params={
+        "account_id": Param(
+            var_template(VAR_ACCOUNT_ID, ""),
+            type="string",
+            description="The account (auth id); empty: every account in the lake.",
+        ),
+        "month": Param(
+            "", type="string", description="YYYY-MM; empty: the month before the run's date (IST)."
+        ),
+        "lake_uri": Param(var_template(VAR_LAKE_URI, DEFAULT_LAKE_URI), type="string"),
+        "aws_conn_id": Param(DEFAULT_AWS_CONN_ID, type="string"),
+    },
+) as monthly:
+
+    @task
+    def months_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
+        """The month before the run (IST), for the given account or every account found in the lake."""
+        import zoneinfo
+
+        from airflow_provider_vobiz.lake.paths import LakeLayout
+        from airflow_provider_vobiz.lake.storage import LakeStorage
+        from airflow_provider_vobiz.reports.summary import parse_period, previous_month
+
+        context = get_current_context()
+        month = (params.get("month") or "").strip()
+        if month:
+            if parse_period(month)[0] != "month":
+                raise ValueError(f"month must be YYYY-MM, got {month!r}")
+        else:
+            when = context.get("logical_date") or context["dag_run"].run_after
+            month = previous_month(when.astimezone(zoneinfo.ZoneInfo(DEFAULT_TIMEZONE)).date())
+        accounts = [a for a in [(params.get("account_id") or "").strip()] if a]
+        if not accounts:
+            layout = LakeLayout.from_uri(params["lake_uri"])
+            storage = LakeStorage(params["aws_conn_id"], layout.bucket)
+            accounts = sorted(
+                p.rstrip("/").rsplit("account_id=", 1)[-1] for p in storage.list_prefixes(layout.cdr_root)
+            )
+        if not accounts:
+            raise ValueError(f"no account given and none found under {params['lake_uri']}/cdr/")
+        return [{"account_id": a, "period": month, "lake_uri": params["lake_uri"]} for a in accounts]
+
+    _report_task().expand_kwargs(months_to_report())
