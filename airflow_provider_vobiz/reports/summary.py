@@ -341,10 +341,29 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def _params(sql: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters a statement uses (DuckDB rejects unused named parameters)."""
-    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
-    return {k: v for k, v in values.items() if re.search(rf"\${k}\b", code)}
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+def _inline(sql: str, values: Mapping[str, Any]) -> str:
+    """Replace ``$name`` with a SQL literal of ``values[name]``.
+
+    The day's projection is a view (DuckDB views take no prepared parameters); the values are the report's
+    validated settings (a checked IANA zone, a compiled regex, integers), quoted as SQL literals.
+    """
+
+    def sub(m: re.Match[str]) -> str:
+        if m[1] not in values:
+            raise KeyError(f"SQL parameter ${m[1]} has no value")
+        return _literal(values[m[1]])
+
+    return re.sub(r"\$(\w+)", sub, sql)
 
 
 def compute_figures(
@@ -391,14 +410,14 @@ def compute_figures(
             )
             con.register("cdr", table)
             fixed, offset = _utc_offset_minutes(config.timezone, dt.date.fromisoformat(day.call_date))
-            con.execute(
-                day_sql, _params(day_sql, {**values, "offset_fixed": fixed, "utc_offset_min": offset})
-            )
-            del table
-            day_rows = con.execute("SELECT count(*) FROM c").fetchone()[0]
+            day_values = {**values, "offset_fixed": fixed, "utc_offset_min": offset}
+            con.execute(_inline(day_sql, day_values))
+            day_rows = table.num_rows
             for sql in blocks.values():
-                con.execute(sql, _params(sql, values))
+                con.execute(_inline(sql, day_values))
+            con.execute("DROP VIEW c")
             con.unregister("cdr")
+            del table
             rows += day_rows
             elapsed = time.perf_counter() - t0
             log.info(
@@ -410,7 +429,6 @@ def compute_figures(
                 elapsed,
                 rows / elapsed if elapsed else 0,
             )
-        con.execute("DROP TABLE IF EXISTS c")
         queries = metric_queries()
         con.execute(queries.pop(""))
         return {name: _rows(con, sql) for name, sql in queries.items()}
