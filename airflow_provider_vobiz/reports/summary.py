@@ -23,6 +23,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from importlib import resources
@@ -403,32 +404,41 @@ def compute_figures(
         blocks.pop("", None)
         t0 = time.perf_counter()
         rows = 0
-        for i, day in enumerate(d for d in inputs if d.part_paths):
+        days = [d for d in inputs if d.part_paths]
+
+        def load(day: DayInput) -> pa.Table:
             # A day's columns in Arrow (~180 MB per million calls), low-cardinality strings as dictionaries.
-            table = open_dataset(fs, layout, [day], dictionary_columns=_DICTIONARY_COLUMNS).to_table(
+            return open_dataset(fs, layout, [day], dictionary_columns=_DICTIONARY_COLUMNS).to_table(
                 columns=list(COLUMNS_READ)
             )
-            con.register("cdr", table)
-            fixed, offset = _utc_offset_minutes(config.timezone, dt.date.fromisoformat(day.call_date))
-            day_values = {**values, "offset_fixed": fixed, "utc_offset_min": offset}
-            con.execute(_inline(day_sql, day_values))
-            day_rows = table.num_rows
-            for sql in blocks.values():
-                con.execute(_inline(sql, day_values))
-            con.execute("DROP VIEW c")
-            con.unregister("cdr")
-            del table
-            rows += day_rows
-            elapsed = time.perf_counter() - t0
-            log.info(
-                "summary: day %d (%s) %d calls; %d calls in %.1f s (%.0f rows/s)",
-                i + 1,
-                day.call_date,
-                day_rows,
-                rows,
-                elapsed,
-                rows / elapsed if elapsed else 0,
-            )
+
+        # Read the next day while DuckDB works on this one (both release the GIL): two days in memory at most.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="summary-read") as pool:
+            pending = pool.submit(load, days[0]) if days else None
+            for i, day in enumerate(days):
+                table = pending.result()
+                pending = pool.submit(load, days[i + 1]) if i + 1 < len(days) else None
+                con.register("cdr", table)
+                fixed, offset = _utc_offset_minutes(config.timezone, dt.date.fromisoformat(day.call_date))
+                day_values = {**values, "offset_fixed": fixed, "utc_offset_min": offset}
+                con.execute(_inline(day_sql, day_values))
+                day_rows = table.num_rows
+                for sql in blocks.values():
+                    con.execute(_inline(sql, day_values))
+                con.execute("DROP VIEW c")
+                con.unregister("cdr")
+                del table
+                rows += day_rows
+                elapsed = time.perf_counter() - t0
+                log.info(
+                    "summary: day %d (%s) %d calls; %d calls in %.1f s (%.0f rows/s)",
+                    i + 1,
+                    day.call_date,
+                    day_rows,
+                    rows,
+                    elapsed,
+                    rows / elapsed if elapsed else 0,
+                )
         queries = metric_queries()
         con.execute(queries.pop(""))
         return {name: _rows(con, sql) for name, sql in queries.items()}
