@@ -837,6 +837,20 @@ def summary_csv(doc: Mapping[str, Any]) -> bytes:
     return render_csv(CSV_COLUMNS, rows)
 
 
+def _day_ranges(days: Sequence[str]) -> str:
+    """``["2026-10-03", "2026-10-07", "2026-10-08", "2026-10-09"]`` -> ``"2026-10-03, 2026-10-07 to 2026-10-09"``."""
+    out: list[str] = []
+    run: list[dt.date] = []
+    for d in sorted(dt.date.fromisoformat(x) for x in days):
+        if run and d != run[-1] + dt.timedelta(days=1):
+            out.append(run[0].isoformat() if len(run) == 1 else f"{run[0]} to {run[-1]}")
+            run = []
+        run.append(d)
+    if run:
+        out.append(run[0].isoformat() if len(run) == 1 else f"{run[0]} to {run[-1]}")
+    return ", ".join(out)
+
+
 def _pct(v: Any) -> str:
     return "–" if v is None else f"{float(v) * 100:.2f}%"
 
@@ -862,7 +876,7 @@ def summary_report(doc: Mapping[str, Any]) -> Report:
     if doc["missing_days"]:
         notices.append(
             f"{len(doc['missing_days'])} of {doc['days_expected']} days have no partition in the lake "
-            f"(missing: {', '.join(doc['missing_days'])}); figures cover only the days present."
+            f"(missing: {_day_ranges(doc['missing_days'])}); figures cover only the days present."
         )
     failed = [d for d, q in doc["quality"]["days"].items() if q["status"] == "failed"]
     if failed:

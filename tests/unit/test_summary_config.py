@@ -96,3 +96,9 @@ def test_series_pattern() -> None:
         assert pat.match(ok), ok
     for bad in ("+918065480214", "+917940001234", "+911602123456", "+14012345678"):
         assert not pat.match(bad), bad
+
+
+def test_missing_days_are_stated_as_ranges() -> None:
+    days = ["2026-10-03", "2026-10-07", "2026-10-08", "2026-10-09", "2026-10-31"]
+    assert S._day_ranges(days) == "2026-10-03, 2026-10-07 to 2026-10-09, 2026-10-31"
+    assert S._day_ranges([]) == ""
