@@ -232,7 +232,7 @@ def _read_bytes(fs: pafs.FileSystem, path: str) -> bytes | None:
 def collect_inputs(
     fs: pafs.FileSystem, layout: LakeLayout, account_id: str, days: Sequence[dt.date]
 ) -> list[DayInput]:
-    """Each day's manifest (and its sha256) and part files; a day with no manifest is missing.
+    """Each day's manifest (and its sha256) and the part files it lists; a day with no manifest is missing.
 
     Paths are ``bucket/key`` as pyarrow's filesystems expect them.
     """
@@ -246,10 +246,19 @@ def collect_inputs(
             out.append(DayInput(day.isoformat(), None, None, []))
             continue
         manifest = json.loads(raw)
-        listed = fs.get_file_info(pafs.FileSelector(f"{layout.bucket}/{prefix}", allow_not_found=True))
-        parts = sorted(
-            i.path for i in listed if i.type == pafs.FileType.File and LakeLayout.is_part_key(i.path)
-        )
+        listed = manifest.get("parts")
+        if isinstance(listed, list):
+            # The manifest's parts are the partition's content (their hashes make content_sha256).
+            parts = []
+            for part in listed:
+                key = str(part["key"])
+                key = key if "/" in key else prefix + key
+                parts.append(f"{layout.bucket}/{key}")
+        else:  # a manifest without a parts list: every part file under the prefix
+            found = fs.get_file_info(pafs.FileSelector(f"{layout.bucket}/{prefix}", allow_not_found=True))
+            parts = sorted(
+                i.path for i in found if i.type == pafs.FileType.File and LakeLayout.is_part_key(i.path)
+            )
         out.append(DayInput(day.isoformat(), manifest, hashlib.sha256(raw).hexdigest(), parts))
     return out
 
@@ -440,8 +449,8 @@ def compute_figures(
                     rows / elapsed if elapsed else 0,
                 )
         queries = metric_queries()
-        con.execute(queries.pop(""))
-        return {name: _rows(con, sql) for name, sql in queries.items()}
+        con.execute(_inline(queries.pop(""), values))
+        return {name: _rows(con, _inline(sql, values)) for name, sql in queries.items()}
     finally:
         con.close()
 
