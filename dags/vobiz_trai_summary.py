@@ -31,7 +31,7 @@ from airflow_provider_vobiz.config import (
     VAR_LAKE_URI,
     var_template,
 )
-from airflow_provider_vobiz.operators.summary_report import TraiSummaryReportOperator
+from airflow_provider_vobiz.operators.summary_report import TraiSummaryReportOperator, days_from_asset_events
 
 MONTHLY_DAG_ID = f"{SUMMARY_DAG_ID}_monthly"
 DEFAULT_ARGS = {"owner": "compliance", "retries": 2, "retry_delay": dt.timedelta(minutes=5)}
@@ -64,26 +64,21 @@ with DAG(
     def days_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
         """Each distinct (account, day) of the triggering partition events, or the params of a manual run."""
         context = get_current_context()
-        events = context.get("triggering_asset_events") or {}
-        wanted: dict[tuple[str, str], str] = {}
-        for asset_events in events.values():
-            for event in asset_events:
-                extra = dict(event.extra or {})
-                if not extra.get("account_id") or not extra.get("call_date"):
-                    raise ValueError(f"partition event without account_id/call_date in its extra: {extra!r}")
-                wanted[(extra["account_id"], extra["call_date"])] = (
-                    extra.get("lake_uri") or params["lake_uri"]
-                )
-        if not wanted:
+        days = days_from_asset_events(context.get("triggering_asset_events"), params["lake_uri"])
+        if not days:
             if not params.get("account_id") or not params.get("call_date"):
                 raise ValueError(
                     "no partition event triggered this run: give the account_id and call_date params"
                 )
             dt.date.fromisoformat(params["call_date"])
-            wanted[(params["account_id"], params["call_date"])] = params["lake_uri"]
-        return [
-            {"account_id": acc, "period": day, "lake_uri": uri} for (acc, day), uri in sorted(wanted.items())
-        ]
+            days = [
+                {
+                    "account_id": params["account_id"],
+                    "period": params["call_date"],
+                    "lake_uri": params["lake_uri"],
+                }
+            ]
+        return days
 
     _report_task().expand_kwargs(days_to_report())
 

@@ -18,6 +18,28 @@ if TYPE_CHECKING:
     from airflow_provider_vobiz.reports.privacy import NumberPolicy
 
 
+def days_from_asset_events(
+    events: Mapping[Any, Sequence[Any]] | None, default_lake_uri: str
+) -> list[dict[str, str]]:
+    """Each distinct (account, day) named by CDR partition events, as operator kwargs, sorted.
+
+    ``events`` is a run's ``triggering_asset_events`` (asset -> events with an ``extra`` dict carrying
+    ``account_id``, ``call_date`` and ``lake_uri``). A day restated twice in one run is reported once.
+    """
+    import datetime as dt
+
+    wanted: dict[tuple[str, str], str] = {}
+    for asset_events in (events or {}).values():
+        for event in asset_events:
+            extra = dict(getattr(event, "extra", None) or {})
+            account, day = extra.get("account_id"), extra.get("call_date")
+            if not account or not day:
+                raise ValueError(f"partition event without account_id/call_date in its extra: {extra!r}")
+            dt.date.fromisoformat(str(day))
+            wanted[(str(account), str(day))] = extra.get("lake_uri") or default_lake_uri
+    return [{"account_id": a, "period": d, "lake_uri": uri} for (a, d), uri in sorted(wanted.items())]
+
+
 class TraiSummaryReportOperator(BaseOperator):
     """Compute the TRAI summary report from the CDR lake and write it next to it.
 

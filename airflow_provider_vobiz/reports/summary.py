@@ -23,6 +23,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from importlib import resources
@@ -231,7 +232,7 @@ def _read_bytes(fs: pafs.FileSystem, path: str) -> bytes | None:
 def collect_inputs(
     fs: pafs.FileSystem, layout: LakeLayout, account_id: str, days: Sequence[dt.date]
 ) -> list[DayInput]:
-    """Each day's manifest (and its sha256) and part files; a day with no manifest is missing.
+    """Each day's manifest (and its sha256) and the part files it lists; a day with no manifest is missing.
 
     Paths are ``bucket/key`` as pyarrow's filesystems expect them.
     """
@@ -245,10 +246,19 @@ def collect_inputs(
             out.append(DayInput(day.isoformat(), None, None, []))
             continue
         manifest = json.loads(raw)
-        listed = fs.get_file_info(pafs.FileSelector(f"{layout.bucket}/{prefix}", allow_not_found=True))
-        parts = sorted(
-            i.path for i in listed if i.type == pafs.FileType.File and LakeLayout.is_part_key(i.path)
-        )
+        listed = manifest.get("parts")
+        if isinstance(listed, list):
+            # The manifest's parts are the partition's content (their hashes make content_sha256).
+            parts = []
+            for part in listed:
+                key = str(part["key"])
+                key = key if "/" in key else prefix + key
+                parts.append(f"{layout.bucket}/{key}")
+        else:  # a manifest without a parts list: every part file under the prefix
+            found = fs.get_file_info(pafs.FileSelector(f"{layout.bucket}/{prefix}", allow_not_found=True))
+            parts = sorted(
+                i.path for i in found if i.type == pafs.FileType.File and LakeLayout.is_part_key(i.path)
+            )
         out.append(DayInput(day.isoformat(), manifest, hashlib.sha256(raw).hexdigest(), parts))
     return out
 
@@ -341,10 +351,29 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def _params(sql: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters a statement uses (DuckDB rejects unused named parameters)."""
-    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
-    return {k: v for k, v in values.items() if re.search(rf"\${k}\b", code)}
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+def _inline(sql: str, values: Mapping[str, Any]) -> str:
+    """Replace ``$name`` with a SQL literal of ``values[name]``.
+
+    The day's projection is a view (DuckDB views take no prepared parameters); the values are the report's
+    validated settings (a checked IANA zone, a compiled regex, integers), quoted as SQL literals.
+    """
+
+    def sub(m: re.Match[str]) -> str:
+        if m[1] not in values:
+            raise KeyError(f"SQL parameter ${m[1]} has no value")
+        return _literal(values[m[1]])
+
+    return re.sub(r"\$(\w+)", sub, sql)
 
 
 def compute_figures(
@@ -384,36 +413,44 @@ def compute_figures(
         blocks.pop("", None)
         t0 = time.perf_counter()
         rows = 0
-        for i, day in enumerate(d for d in inputs if d.part_paths):
+        days = [d for d in inputs if d.part_paths]
+
+        def load(day: DayInput) -> pa.Table:
             # A day's columns in Arrow (~180 MB per million calls), low-cardinality strings as dictionaries.
-            table = open_dataset(fs, layout, [day], dictionary_columns=_DICTIONARY_COLUMNS).to_table(
+            return open_dataset(fs, layout, [day], dictionary_columns=_DICTIONARY_COLUMNS).to_table(
                 columns=list(COLUMNS_READ)
             )
-            con.register("cdr", table)
-            fixed, offset = _utc_offset_minutes(config.timezone, dt.date.fromisoformat(day.call_date))
-            con.execute(
-                day_sql, _params(day_sql, {**values, "offset_fixed": fixed, "utc_offset_min": offset})
-            )
-            del table
-            day_rows = con.execute("SELECT count(*) FROM c").fetchone()[0]
-            for sql in blocks.values():
-                con.execute(sql, _params(sql, values))
-            con.unregister("cdr")
-            rows += day_rows
-            elapsed = time.perf_counter() - t0
-            log.info(
-                "summary: day %d (%s) %d calls; %d calls in %.1f s (%.0f rows/s)",
-                i + 1,
-                day.call_date,
-                day_rows,
-                rows,
-                elapsed,
-                rows / elapsed if elapsed else 0,
-            )
-        con.execute("DROP TABLE IF EXISTS c")
+
+        # Read the next day while DuckDB works on this one (both release the GIL): two days in memory at most.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="summary-read") as pool:
+            pending = pool.submit(load, days[0]) if days else None
+            for i, day in enumerate(days):
+                table = pending.result()
+                pending = pool.submit(load, days[i + 1]) if i + 1 < len(days) else None
+                con.register("cdr", table)
+                fixed, offset = _utc_offset_minutes(config.timezone, dt.date.fromisoformat(day.call_date))
+                day_values = {**values, "offset_fixed": fixed, "utc_offset_min": offset}
+                con.execute(_inline(day_sql, day_values))
+                day_rows = table.num_rows
+                for sql in blocks.values():
+                    con.execute(_inline(sql, day_values))
+                con.execute("DROP VIEW c")
+                con.unregister("cdr")
+                del table
+                rows += day_rows
+                elapsed = time.perf_counter() - t0
+                log.info(
+                    "summary: day %d (%s) %d calls; %d calls in %.1f s (%.0f rows/s)",
+                    i + 1,
+                    day.call_date,
+                    day_rows,
+                    rows,
+                    elapsed,
+                    rows / elapsed if elapsed else 0,
+                )
         queries = metric_queries()
-        con.execute(queries.pop(""))
-        return {name: _rows(con, sql) for name, sql in queries.items()}
+        con.execute(_inline(queries.pop(""), values))
+        return {name: _rows(con, _inline(sql, values)) for name, sql in queries.items()}
     finally:
         con.close()
 
@@ -809,6 +846,20 @@ def summary_csv(doc: Mapping[str, Any]) -> bytes:
     return render_csv(CSV_COLUMNS, rows)
 
 
+def _day_ranges(days: Sequence[str]) -> str:
+    """``["2026-10-03", "2026-10-07", "2026-10-08", "2026-10-09"]`` -> ``"2026-10-03, 2026-10-07 to 2026-10-09"``."""
+    out: list[str] = []
+    run: list[dt.date] = []
+    for d in sorted(dt.date.fromisoformat(x) for x in days):
+        if run and d != run[-1] + dt.timedelta(days=1):
+            out.append(run[0].isoformat() if len(run) == 1 else f"{run[0]} to {run[-1]}")
+            run = []
+        run.append(d)
+    if run:
+        out.append(run[0].isoformat() if len(run) == 1 else f"{run[0]} to {run[-1]}")
+    return ", ".join(out)
+
+
 def _pct(v: Any) -> str:
     return "–" if v is None else f"{float(v) * 100:.2f}%"
 
@@ -834,7 +885,7 @@ def summary_report(doc: Mapping[str, Any]) -> Report:
     if doc["missing_days"]:
         notices.append(
             f"{len(doc['missing_days'])} of {doc['days_expected']} days have no partition in the lake "
-            f"(missing: {', '.join(doc['missing_days'])}); figures cover only the days present."
+            f"(missing: {_day_ranges(doc['missing_days'])}); figures cover only the days present."
         )
     failed = [d for d, q in doc["quality"]["days"].items() if q["status"] == "failed"]
     if failed:
@@ -843,16 +894,14 @@ def summary_report(doc: Mapping[str, Any]) -> Report:
     if pending:
         notices.append(f"Data quality not yet validated on: {', '.join(pending)}.")
 
-    inputs = "; ".join(
-        f"{i['call_date']}: {i['row_count']} rows, manifest sha256 {i['manifest_sha256'][:16]}…, "
-        f"content {str(i['content_sha256'])[:16]}…"
-        for i in doc["inputs"]
-    )
     meta = [
         ("Period kind", f"{kind} (IST days of start_time, timezone {doc['timezone']})"),
         ("Days present", f"{doc['days_present']} of {doc['days_expected']}"),
         ("Lake", doc.get("lake_uri") or "–"),
-        ("Inputs (partitions and manifest hashes)", inputs or "none"),
+        (
+            "Inputs",
+            f"{len(doc['inputs'])} partition(s) of {doc['account_id']}; manifest and content hashes under Inputs",
+        ),
         ("Data quality (worst day)", doc["quality"]["worst_status"]),
         ("Phone numbers", "last four digits only"),
         (
@@ -1012,6 +1061,7 @@ def summary_report(doc: Mapping[str, Any]) -> Report:
         _ucc_report_section(doc),
         _cost_section(doc),
         _data_quality_section(doc),
+        _inputs_section(doc),
         _method_section(doc),
     ]
     return Report(
@@ -1269,6 +1319,28 @@ def _data_quality_section(doc) -> Section:
     )
 
 
+def _inputs_section(doc) -> Section:
+    rows = [
+        [
+            i["call_date"],
+            _num(i["row_count"]),
+            str(i["parts"]),
+            i["manifest_sha256"],
+            i["content_sha256"] or "–",
+        ]
+        for i in doc["inputs"]
+    ]
+    return Section(
+        "Inputs",
+        paragraphs=[
+            "The partitions this report was computed from. manifest sha256 is the hash of the partition's "
+            "_manifest.json as read; content sha256 is the manifest's hash over its Parquet parts. Re-running the "
+            "report on the same inputs gives the same figures."
+        ],
+        tables=[Table(["call_date", "Rows", "Parts", "manifest sha256", "content sha256"], rows)],
+    )
+
+
 def _method_section(doc) -> Section:
     return Section(
         "Method",
@@ -1279,6 +1351,17 @@ def _method_section(doc) -> Section:
             "answered calls with ring_time = 0 or billsec = duration.",
             "Every formula is SQL in airflow_provider_vobiz/reports/sql/cube.sql (the one scan of the lake) and "
             "sql/metrics.sql (the formulas).",
+            "Settings: "
+            + "; ".join(
+                f"{k} = {v}" for k, v in doc["config"].items() if k not in ("hangup_classes", "top_causes")
+            )
+            + ".",
+            "Hangup classes: "
+            + "; ".join(
+                f"{k}: {', '.join(sorted(c for c, v in doc['config']['hangup_classes'].items() if v == k))}"
+                for k in ("U", "D", "X")
+            )
+            + "; K: any other cause.",
             f"Generated by airflow-provider-vobiz {doc['provider_version']} at {doc['generated_at']}.",
         ],
     )

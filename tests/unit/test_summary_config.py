@@ -70,17 +70,24 @@ def test_columns_read_match_the_sql() -> None:
     con = duckdb.connect()
     con.register("cdr", pa.table({c: pa.array([], types[c]) for c in S.COLUMNS_READ}))
     con.execute(blocks["create"])
-    con.execute(blocks["day"], S._params(blocks["day"], values))
+    con.execute(S._inline(blocks["day"], values))
     for name, sql in blocks.items():
         if name not in ("", "create", "day"):
-            con.execute(sql, S._params(sql, values))
+            con.execute(S._inline(sql, values))
     code = "\n".join(line for line in blocks["day"].splitlines() if not line.lstrip().startswith("--"))
     for column in S.COLUMNS_READ:
         assert re.search(rf"\b{column}\b", code), f"{column} is read but not used"
     missing = pa.table({c: pa.array([], types[c]) for c in S.COLUMNS_READ if c != "region"})
     con.register("cdr", missing)
+    con.execute("DROP VIEW c")
     with pytest.raises(duckdb.BinderException):
-        con.execute(blocks["day"], S._params(blocks["day"], values))
+        con.execute(S._inline(blocks["day"], values))
+
+
+def test_sql_literals_are_quoted() -> None:
+    assert S._inline("SELECT $a, $b, $c", {"a": "it's", "b": 5, "c": True}) == "SELECT 'it''s', 5, TRUE"
+    with pytest.raises(KeyError, match="no value"):
+        S._inline("SELECT $missing", {})
 
 
 def test_series_pattern() -> None:
@@ -89,3 +96,9 @@ def test_series_pattern() -> None:
         assert pat.match(ok), ok
     for bad in ("+918065480214", "+917940001234", "+911602123456", "+14012345678"):
         assert not pat.match(bad), bad
+
+
+def test_missing_days_are_stated_as_ranges() -> None:
+    days = ["2026-10-03", "2026-10-07", "2026-10-08", "2026-10-09", "2026-10-31"]
+    assert S._day_ranges(days) == "2026-10-03, 2026-10-07 to 2026-10-09, 2026-10-31"
+    assert S._day_ranges([]) == ""

@@ -15,7 +15,7 @@
 CREATE OR REPLACE TEMP TABLE cube (
     gset VARCHAR, call_date VARCHAR, dir VARCHAR, ans BOOLEAN, cause VARCHAR, source VARCHAR,
     billsec BIGINT, ring_time BIGINT, pdd_ms BIGINT, mos DOUBLE, jitter DOUBLE, codec VARCHAR,
-    local_hour INTEGER, campaign VARCHAR, outside BOOLEAN, series_ok BOOLEAN, out_cli VARCHAR, in_did VARCHAR,
+    local_hour INTEGER, campaign VARCHAR, outside BOOLEAN, out_cli VARCHAR, in_did VARCHAR,
     trunk VARCHAR, region VARCHAR,
     n BIGINT, answered BIGINT, billsec_sum HUGEINT, duration_sum HUGEINT, false_answer BIGINT,
     short_answered BIGINT, mos_n BIGINT, mos_sum DOUBLE, mos_good BIGINT, mos_poor BIGINT,
@@ -24,8 +24,8 @@ CREATE OR REPLACE TEMP TABLE cube (
 );
 
 -- name: day
--- One day's calls, projected and classified once.
-CREATE OR REPLACE TEMP TABLE c AS
+-- One day's calls, projected and classified (a view: each grouping below reads only the columns it needs).
+CREATE OR REPLACE TEMP VIEW c AS
 WITH p AS (
     SELECT
         *,
@@ -61,8 +61,6 @@ SELECT
     -- Outbound only ('' = no campaign); NULL on inbound rows keeps those out of the campaign grouping.
     CASE WHEN call_direction = 'outbound' THEN coalesce(campaign_id, '') END
                                                           AS campaign,
-    coalesce(regexp_matches(caller_id_number, $series_re), false)
-                                                          AS series_ok,
     CASE WHEN call_direction = 'outbound' THEN caller_id_number END
                                                           AS out_cli,
     CASE WHEN call_direction = 'inbound' THEN destination_number END
@@ -102,9 +100,9 @@ SELECT
 FROM c GROUP BY ALL;
 
 -- name: hangup
--- Hangup attribution (classes derive from the cause in metrics.sql).
+-- Hangup attribution (classes derive from the cause in metrics.sql) and the codec mix: few combinations.
 INSERT INTO cube BY NAME
-SELECT 'hangup' AS gset, call_date, dir, ans, cause, source, count(*) AS n FROM c GROUP BY ALL;
+SELECT 'hangup' AS gset, call_date, dir, ans, cause, source, codec, count(*) AS n FROM c GROUP BY ALL;
 
 -- name: billsec
 -- Histograms: exact percentiles without holding every value (metrics.sql, "quantiles").
@@ -129,27 +127,18 @@ INSERT INTO cube BY NAME
 SELECT 'jitter' AS gset, call_date, dir, true AS ans, jitter, count(*) AS n FROM c
 WHERE ans AND jitter IS NOT NULL GROUP BY ALL;
 
--- name: codec
-INSERT INTO cube BY NAME
-SELECT 'codec' AS gset, call_date, dir, true AS ans, codec, count(*) AS n FROM c WHERE ans GROUP BY ALL;
-
 -- name: hour
 INSERT INTO cube BY NAME
 SELECT 'hour' AS gset, call_date, dir, local_hour, ans, count(*) AS n FROM c GROUP BY ALL;
 
 -- name: campaign
--- Calling hours and number series (outbound rows only: campaign is NULL on inbound rows).
+-- Outbound calls (campaign is NULL on inbound rows) per campaign, calling-window side and CLI: calling
+-- hours, number series (the CLI's series is checked on these few rows, in metrics.sql) and UCC risk
+-- (volume, answered, answered calls shorter than $short_seconds per CLI).
 INSERT INTO cube BY NAME
-SELECT 'campaign' AS gset, call_date, dir, campaign, outside, series_ok, ans, count(*) AS n FROM c
-WHERE campaign IS NOT NULL GROUP BY ALL;
-
--- name: cli
--- UCC risk: outbound volume per CLI, answered, and answered calls shorter than $short_seconds.
-INSERT INTO cube BY NAME
-SELECT 'cli' AS gset, call_date, dir, out_cli, count(*) AS n,
-       count(*) FILTER (WHERE ans) AS answered,
+SELECT 'campaign' AS gset, call_date, dir, campaign, outside, out_cli, ans, count(*) AS n,
        count(*) FILTER (WHERE ans AND billsec < $short_seconds) AS short_answered
-FROM c WHERE out_cli IS NOT NULL GROUP BY ALL;
+FROM c WHERE campaign IS NOT NULL GROUP BY ALL;
 
 -- name: did
 -- UCC risk: inbound calls to each number (joined to the outbound CLIs in metrics.sql).

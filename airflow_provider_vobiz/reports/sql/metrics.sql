@@ -97,7 +97,7 @@ WHERE s.gset = 'hangup' GROUP BY ALL ORDER BY ALL;
 
 -- name: codec
 SELECT day, direction, codec, sum(n) AS answered
-FROM scoped WHERE gset = 'codec' AND ans GROUP BY ALL ORDER BY ALL;
+FROM scoped WHERE gset = 'hangup' AND ans GROUP BY ALL ORDER BY ALL;
 
 -- name: hours
 SELECT day, direction, local_hour, sum(n) AS calls, sum(n) FILTER (WHERE ans) AS answered
@@ -109,16 +109,17 @@ SELECT day, campaign,
        sum(n)                                        AS outbound_calls,
        sum(n) FILTER (WHERE outside AND ans)         AS outside_answered,
        sum(n) FILTER (WHERE outside AND NOT ans)     AS outside_unanswered,
-       sum(n) FILTER (WHERE NOT series_ok)           AS not_series
+       -- CLIs outside the 140xx / 1600 / 1601 series ($series_re); a missing CLI counts as outside.
+       sum(n) FILTER (WHERE NOT coalesce(regexp_matches(out_cli, $series_re), false)) AS not_series
 FROM scoped WHERE gset = 'campaign' AND direction = 'all' AND campaign IS NOT NULL
 GROUP BY ALL ORDER BY ALL;
 
 -- name: ucc
 -- Per outbound CLI: volume, answered calls under the short threshold, inbound calls to the same number.
 WITH o AS (
-    SELECT day, out_cli AS cli, sum(n) AS outbound_calls, sum(answered) AS answered,
-           sum(short_answered) AS short_answered
-    FROM scoped WHERE gset = 'cli' AND direction = 'all' AND out_cli IS NOT NULL GROUP BY ALL
+    SELECT day, out_cli AS cli, sum(n) AS outbound_calls, coalesce(sum(n) FILTER (WHERE ans), 0) AS answered,
+           coalesce(sum(short_answered), 0) AS short_answered
+    FROM scoped WHERE gset = 'campaign' AND direction = 'all' AND out_cli IS NOT NULL GROUP BY ALL
 ), i AS (
     SELECT day, in_did AS cli, sum(n) AS inbound_calls
     FROM scoped WHERE gset = 'did' AND direction = 'all' AND in_did IS NOT NULL GROUP BY ALL
