@@ -225,7 +225,8 @@ class DayAssembler:
         if self._run is not None:
             self._run.close()
             if not self._in_order:  # rows in order at first, then not: slice the in-order run too
-                with pa.memory_map(self._run_path, "r") as source:
+                # Read, not memory-mapped: mapped pages would count in RSS until the whole run is closed.
+                with pa.OSFile(self._run_path, "rb") as source:
                     reader = pa.ipc.open_file(source)
                     for i in range(reader.num_record_batches):
                         batch = reader.get_batch(i)
@@ -253,7 +254,7 @@ class DayAssembler:
 
     def _tables_from_run(self, losers: pa.Array) -> Iterator[pa.Table]:
         """Rows already in start_time order: cut chunks at a change of start_time, sort each by uuid too."""
-        with pa.memory_map(self._run_path, "r") as source:
+        with pa.OSFile(self._run_path, "rb") as source:  # read, not mapped: see tables()
             reader = pa.ipc.open_file(source)
             buf: list[pa.RecordBatch] = []
             buffered = 0
@@ -270,7 +271,7 @@ class DayAssembler:
                 if cut == 0:
                     continue
                 table = _finish(chunk.slice(0, cut), losers)
-                rest = chunk.slice(cut).combine_chunks()  # detached copy of the few held-back rows
+                rest = chunk.slice(cut)
                 buf, buffered = rest.to_batches(), rest.num_rows
                 if table.num_rows:
                     yield table

@@ -3,7 +3,7 @@
 Row groups hold exactly ``row_group_rows`` rows (the last one fewer), and nothing time-dependent goes into
 a file, so the same rows always give the same bytes and the same sha256. Encoding runs in a background
 thread (pyarrow releases the GIL while it encodes), overlapping the Parquet encode, the single slowest
-step (perf.md §A), with reading and sorting the next rows; a queue of two tables keeps memory bounded.
+step (perf.md §A), with reading and sorting the next rows; a queue of one row group keeps memory bounded.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class PartWriter:
         self._buf: list[pa.Table] = []
         self._buf_rows = 0
         self._rows_total = 0
-        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._encode, name="vobiz-parquet-writer", daemon=True)
         self._thread.start()
