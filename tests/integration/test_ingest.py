@@ -280,3 +280,15 @@ def test_duckdb_reads_the_lake_with_hive_partitioning(vobiz_simulator, lake, mon
         "FROM cdr WHERE account_id = 'MA_DEMO0001'"
     ).fetchall()[0]
     assert n == sum(r[2] for r in rows) and days == 2 and 0 < answered < n
+
+
+@pytest.mark.parametrize("method", ["export", "list"])
+def test_a_day_without_calls_publishes_an_empty_partition(vobiz_simulator, lake, monkeypatch, method):
+    storage, layout = lake
+    day = "2026-04-20"  # the simulator's calls are in early March
+    summary = ingest_day(_hook(monkeypatch, vobiz_simulator), storage, layout, ACCOUNT, day, method=method)
+    assert summary["row_count"] == 0 and summary["parts"] == 1
+    m = read_manifest(storage, layout, ACCOUNT, day)
+    assert m["reconciliation"]["api_total"] == 0 and m["reconciliation"]["matched"]
+    table = _partition(storage, layout, day)
+    assert table.num_rows == 0 and table.schema.equals(FILE_SCHEMA, check_metadata=False)
