@@ -91,7 +91,7 @@ class DayAssembler:
         self.rows_in = 0
         self.rows_in_window = 0
         self.stats: dict[str, int] = {}
-        self._finished = False
+        self._losers: pa.Array | None = None
 
     # -- collecting ------------------------------------------------------------------------------------
     def add(self, batch: pa.RecordBatch) -> None:
@@ -219,9 +219,23 @@ class DayAssembler:
 
         Only a bounded part of the day is in memory at a time: one time slice, or one chunk of the run.
         """
-        if self._finished:
-            raise RuntimeError("DayAssembler.tables() can be consumed once")
-        self._finished = True
+        losers = self.rank()
+        if self._in_order and self._run is not None:
+            yield from self._tables_from_run(losers)
+            return
+        for index in sorted(self._writers):
+            path = self._slice_path(index)
+            with pa.memory_map(path, "r") as source:
+                table = pa.ipc.open_file(source).read_all()
+                table = _finish(table, losers)
+            os.remove(path)
+            if table.num_rows:
+                yield table
+
+    def rank(self) -> pa.Array:
+        """Close the spills and find the duplicates (once); :attr:`stats` is filled after this."""
+        if self._losers is not None:
+            return self._losers
         if self._run is not None:
             self._run.close()
             if not self._in_order:  # rows in order at first, then not: slice the in-order run too
@@ -239,18 +253,8 @@ class DayAssembler:
         self._flush_rows()
         for writer in self._writers.values():
             writer.close()
-        losers = pa.array(self._rank())
-        if self._in_order and self._run is not None:
-            yield from self._tables_from_run(losers)
-            return
-        for index in sorted(self._writers):
-            path = self._slice_path(index)
-            with pa.memory_map(path, "r") as source:
-                table = pa.ipc.open_file(source).read_all()
-                table = _finish(table, losers)
-            os.remove(path)
-            if table.num_rows:
-                yield table
+        self._losers = pa.array(self._rank())
+        return self._losers
 
     def _tables_from_run(self, losers: pa.Array) -> Iterator[pa.Table]:
         """Rows already in start_time order: cut chunks at a change of start_time, sort each by uuid too."""
