@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -285,6 +287,12 @@ def test_duckdb_reads_the_lake_with_hive_partitioning(vobiz_simulator, lake, mon
         "FROM cdr WHERE account_id = 'MA_DEMO0001'"
     ).fetchall()[0]
     assert n == sum(r[2] for r in rows) and days == 2 and 0 < answered < n
+    # The query of docs/lake.md, verbatim.
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "lake.md").read_text()
+    query = re.search(r'duckdb\.sql\("""\n(.*?)"""\)', doc, re.S).group(1)
+    summary = duckdb.sql(query).fetchall()
+    assert sum(r[3] for r in summary) == n and {str(r[1]) for r in summary} == {"2026-03-02", "2026-03-03"}
+    assert all(r[2] in ("inbound", "outbound") and 0 <= r[5] <= 100 for r in summary)
 
 
 @pytest.mark.parametrize("method", ["export", "list"])
