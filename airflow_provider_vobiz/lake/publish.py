@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ from airflow_provider_vobiz.lake.storage import LakeStorage
 from airflow_provider_vobiz.lake.writer import LocalPart
 
 log = logging.getLogger(__name__)
+
+_SINGLE_PUT_MAX = 1 << 30
 
 
 class PublishError(RuntimeError):
@@ -52,8 +55,13 @@ def _staging_token() -> str:
 
 
 def _upload(storage: LakeStorage, path: str, key: str, content_type: str) -> None:
-    # boto3's managed transfer: multipart above 8 MiB, parallel parts (perf.md §D: the fastest S3 leg).
-    storage.client.upload_file(path, storage.bucket, key, ExtraArgs={"ContentType": content_type})
+    """Upload a local file: one streamed PUT up to 1 GiB (no multipart reassembly), boto3's managed,
+    multipart transfer above."""
+    if os.path.getsize(path) <= _SINGLE_PUT_MAX:
+        with open(path, "rb") as body:
+            storage.client.put_object(Bucket=storage.bucket, Key=key, Body=body, ContentType=content_type)
+    else:
+        storage.client.upload_file(path, storage.bucket, key, ExtraArgs={"ContentType": content_type})
 
 
 def publish_partition(
