@@ -305,3 +305,17 @@ def test_a_day_without_calls_publishes_an_empty_partition(vobiz_simulator, lake,
     assert m["reconciliation"]["api_total"] == 0 and m["reconciliation"]["matched"]
     table = _partition(storage, layout, day)
     assert table.num_rows == 0 and table.schema.equals(FILE_SCHEMA, check_metadata=False)
+
+
+def test_an_export_restarted_mid_download_is_parsed_again(vobiz_simulator, lake, monkeypatch):
+    """The CSV is parsed while it downloads; a dropped connection makes the hook restart the download, and
+    what was parsed of the first attempt must not count."""
+    storage, layout = lake
+    vobiz_simulator.add_fault(kind="drop", endpoint="export", after_bytes=150_000)
+    summary = ingest_day(_hook(monkeypatch, vobiz_simulator), storage, layout, ACCOUNT, DAY)
+    assert [ep for ep, _, _ in vobiz_simulator.requests].count("export") == 2
+    truth = _truth(vobiz_simulator)
+    table = _partition(storage, layout)
+    assert sorted(table["uuid"].to_pylist()) == sorted(r["uuid"] for r in truth)
+    rec = read_manifest(storage, layout, ACCOUNT, DAY)["reconciliation"]
+    assert rec["records_read"] == rec["api_total"] == 900 and summary["row_count"] == len(truth)
