@@ -319,29 +319,38 @@ class Normalizer:
 
 
 # -- export CSV reading -----------------------------------------------------------------------------------
-def csv_header(path: str) -> list[str]:
-    """The column names of an export CSV (its first line)."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        line = fh.readline()
+def parse_header(line: str) -> list[str]:
+    """The column names in an export CSV's first line."""
     if not line.strip():
         return []
     return next(csv.reader([line]))
 
 
-def iter_csv_batches(path: str, block_size: int = 4 << 20) -> Iterator[pa.RecordBatch]:
+def csv_header(path: str) -> list[str]:
+    """The column names of an export CSV file (its first line)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        return parse_header(fh.readline())
+
+
+def iter_csv_batches(
+    source: str | Any, block_size: int = 4 << 20, names: list[str] | None = None
+) -> Iterator[pa.RecordBatch]:
     """Stream an export CSV as batches with every column as text; only an empty cell is null.
 
     Reading every column as text (not the file types) lets one bad cell reject one record instead of
     failing the whole block; the casts that follow cost little next to the parse.
+
+    :param source: a path, or a binary file-like object (then ``names``, the header's columns, is required).
     """
-    names = csv_header(path)
+    if names is None:
+        names = csv_header(source)
     if not names:
         return
     if len(set(names)) != len(names):
         dupes = sorted(n for n, c in Counter(names).items() if c > 1)
         raise ValueError(f"export CSV header repeats column(s) {dupes}")
     reader = pacsv.open_csv(
-        path,
+        source,
         read_options=pacsv.ReadOptions(block_size=block_size, use_threads=True),
         parse_options=pacsv.ParseOptions(newlines_in_values=False),
         convert_options=pacsv.ConvertOptions(

@@ -11,16 +11,18 @@ code (DESIGN §11) and tests may hand it anything that speaks that contract.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import logging
 import os
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from airflow_provider_vobiz.cdr.assemble import DayAssembler
-from airflow_provider_vobiz.cdr.normalize import Normalizer, batches_of, iter_csv_batches
+from airflow_provider_vobiz.cdr.normalize import Normalizer, batches_of, iter_csv_batches, parse_header
 from airflow_provider_vobiz.cdr.schema import SCHEMA_VERSION
 from airflow_provider_vobiz.cdr.window import DayWindow
 from airflow_provider_vobiz.lake.manifest import utc_now_iso
@@ -176,18 +178,29 @@ def ingest_day(
     )
 
     with tempfile.TemporaryDirectory(prefix="vobiz-ingest-", dir=workdir) as tmp:
-        rejects = _RejectFile(os.path.join(tmp, "rejects.jsonl"))
-        normalizer = Normalizer(account_id, on_reject=rejects)
+        attempts: list[_RejectFile] = []
+
+        def make_normalizer() -> Normalizer:
+            # A fresh count and rejects file per parse (an export restarted by a retry is parsed again).
+            attempts.append(_RejectFile(os.path.join(tmp, f"rejects-{len(attempts) + 1}.jsonl")))
+            return Normalizer(account_id, on_reject=attempts[-1])
+
         pull = _pull_export if method == "export" else _pull_list
-        api_total, api_account, assembler = pull(
-            hook, filters, tmp, normalizer, window, memory_limit=memory_limit, per_page=per_page
+        api_total, api_account, assembler, normalizer = pull(
+            hook, filters, tmp, make_normalizer, window, memory_limit=memory_limit, per_page=per_page
         )
+        rejects = normalizer.on_reject
         _check_account(api_account, account_id)
-        if normalizer.records_read != api_total:
+        assembler.rank()
+        stats = assembler.summary()
+        # A listing that drifts repeats a record at a page boundary without counting it twice: the distinct
+        # records must then match. Either way every record the API counted was read.
+        distinct_read = normalizer.records_read - stats["duplicates"]
+        if api_total not in (normalizer.records_read, distinct_read):
             raise ReconciliationError(
-                f"read {normalizer.records_read} records for {filters} but the API reports a total of "
-                f"{api_total} for the same query: records arrived or left during the pull, or pages were "
-                "lost. Nothing was published; a retry pulls the day again."
+                f"read {normalizer.records_read} records ({distinct_read} distinct) for {filters} but the API "
+                f"reports a total of {api_total} for the same query: records arrived or left during the "
+                "pull, or pages were lost. Nothing was published; a retry pulls the day again."
             )
 
         parts_dir = os.path.join(tmp, "parts")
@@ -209,7 +222,6 @@ def ingest_day(
             sum(p.bytes for p in parts),
             time.perf_counter() - t_write,
         )
-        stats = assembler.summary()
         norm = normalizer.stats()
         rejects_path = rejects.close()
         endpoint = f"/api/v1/Account/{account_id}/cdr" + ("/export" if method == "export" else "")
@@ -228,10 +240,11 @@ def ingest_day(
                 "api_total": api_total,
                 "records_read": normalizer.records_read,
                 "rejected": normalizer.rejected,
+                "distinct_read": distinct_read,
                 "duplicates": stats["duplicates"],
                 "outside_window": stats["outside_window"],
                 "in_window": stats["in_window"],
-                "matched": normalizer.records_read == api_total,
+                "matched": True,
             },
             "rejects": {
                 "count": normalizer.rejected,
@@ -281,57 +294,145 @@ def _check_account(api_account: str | None, account_id: str) -> None:
         )
 
 
+class _GrowingFile(io.RawIOBase):
+    """Reads a file while another thread is still writing it: a read at the end waits for more bytes
+    until the writer is done. Lets the CSV parse run while the export downloads."""
+
+    def __init__(self, path: str, done: threading.Event) -> None:
+        super().__init__()
+        self._done = done
+        while not os.path.exists(path) and not done.is_set():
+            time.sleep(0.002)
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed in close()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while True:
+            finished = self._done.is_set()  # read after checking: no bytes are missed at the end
+            n = self._fh.readinto(buffer)
+            if n or finished:
+                return n or 0
+            time.sleep(0.002)
+
+    def first_line(self) -> str:
+        """The header line, once complete (consumes nothing: the parser reads from the start)."""
+        while True:
+            finished = self._done.is_set()
+            with open(self._fh.name, "rb") as fh:
+                line = fh.readline()
+            if line.endswith(b"\n") or finished:
+                return line.decode("utf-8")
+            time.sleep(0.002)
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
 def _pull_export(
     hook: Any,
     filters: dict[str, str],
     tmp: str,
-    normalizer: Normalizer,
+    make_normalizer: Callable[[], Normalizer],
     window: DayWindow,
     *,
     memory_limit: str,
     per_page: int,
-) -> tuple[int, str | None, DayAssembler]:
-    """``/export``: the reference total first (list endpoint, same filters), then one streamed CSV."""
+) -> tuple[int, str | None, DayAssembler, Normalizer]:
+    """``/export``: the reference total first (list endpoint, same filters), then one streamed CSV.
+
+    The CSV is parsed while it downloads. If the download needed a retry (the hook restarts it from an
+    empty file), what was parsed meanwhile is thrown away and the finished file is parsed again.
+    """
+    normalizer = make_normalizer()
     totals = hook.query_totals(**filters)
     api_total = int(_attr(totals, "total"))
     api_account = _attr(totals, "account_id")
     _check_account(api_account, normalizer.account_id)
     csv_path = os.path.join(tmp, "export.csv")
+    done = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def download() -> None:
+        try:
+            outcome["result"] = hook.export_to(csv_path, **filters)
+        except BaseException as err:  # re-raised in the task's thread
+            outcome["error"] = err
+        finally:
+            done.set()
+
     t0 = time.perf_counter()
-    exported = hook.export_to(csv_path, **filters)
+    thread = threading.Thread(target=download, name="vobiz-export-download", daemon=True)
+    thread.start()
+    assembler = DayAssembler(window, _attempt_dir(tmp, 1), expected_rows=api_total, memory_limit=memory_limit)
+    parse_error: Exception | None = None
+    try:
+        source = _GrowingFile(csv_path, done)
+        try:
+            names = parse_header(source.first_line())
+            _parse_csv(source, names, normalizer, assembler)
+        finally:
+            source.close()
+    except Exception as err:  # judged once the download is over: a restarted download explains it
+        parse_error = err
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    exported = outcome["result"]
     size = _attr(exported, "bytes") or os.path.getsize(csv_path)
+    elapsed = max(time.perf_counter() - t0, 1e-9)
     log.info(
-        "Exported %d bytes of CSV in %.2fs (%.1f MB/s)",
+        "Exported %d bytes of CSV in %.2fs (%.1f MB/s), parsed as it came",
         size,
-        time.perf_counter() - t0,
-        size / 1e6 / max(time.perf_counter() - t0, 1e-9),
+        elapsed,
+        size / 1e6 / elapsed,
     )
-    assembler = DayAssembler(window, tmp, expected_rows=api_total, memory_limit=memory_limit)
-    progress = _Progress("Normalising export CSV")
-    for batch in iter_csv_batches(csv_path):
-        assembler.add(normalizer.from_csv_batch(batch))
-        progress.tick(normalizer.records_read)
-    progress.done(normalizer.records_read)
+    if (_attr(exported, "attempts") or 1) > 1:
+        log.info("The export was restarted by a retry: parsing the finished file again")
+        normalizer = make_normalizer()
+        assembler = DayAssembler(
+            window, _attempt_dir(tmp, 2), expected_rows=api_total, memory_limit=memory_limit
+        )
+        _parse_csv(csv_path, None, normalizer, assembler)
+    elif parse_error is not None:
+        raise parse_error
     os.remove(csv_path)  # the spills hold what is needed; free the disk early
     rows = _attr(exported, "rows")
     if rows is not None and int(rows) != normalizer.records_read:
         raise ReconciliationError(
             f"the export reported {rows} data rows but {normalizer.records_read} were read from it"
         )
-    return api_total, api_account, assembler
+    return api_total, api_account, assembler, normalizer
+
+
+def _attempt_dir(tmp: str, attempt: int) -> str:
+    path = os.path.join(tmp, f"spill-{attempt}")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _parse_csv(source: Any, names: list[str] | None, normalizer: Normalizer, assembler: DayAssembler) -> None:
+    progress = _Progress("Normalising export CSV")
+    for batch in iter_csv_batches(source, names=names):
+        assembler.add(normalizer.from_csv_batch(batch))
+        progress.tick(normalizer.records_read)
+    progress.done(normalizer.records_read)
 
 
 def _pull_list(
     hook: Any,
     filters: dict[str, str],
     tmp: str,
-    normalizer: Normalizer,
+    make_normalizer: Callable[[], Normalizer],
     window: DayWindow,
     *,
     memory_limit: str,
     per_page: int,
-) -> tuple[int, str | None, DayAssembler]:
+) -> tuple[int, str | None, DayAssembler, Normalizer]:
     """The paged list endpoint: its ``pagination.total`` is the reference."""
+    normalizer = make_normalizer()
     pages = hook.iter_pages(per_page=per_page, **filters)
     api_total: int | None = None
     api_account: str | None = None
@@ -367,4 +468,4 @@ def _pull_list(
         totals = hook.query_totals(**filters)
         api_total = int(_attr(totals, "total"))
         api_account = api_account or _attr(totals, "account_id")
-    return api_total, api_account, assembler
+    return api_total, api_account, assembler, normalizer
