@@ -82,10 +82,16 @@ class DayAssembler:
         self._key_buf_rows = 0
         self._row_buf: list[pa.RecordBatch] = []
         self._row_buf_rows = 0
+        # While rows arrive in start_time order (an export usually does), they go to one sequential run
+        # file, unsorted-by-slice; the first row out of order switches to slicing.
+        self._in_order = True
+        self._last_us: int | None = None
+        self._run_path = os.path.join(workdir, "run.arrow")
+        self._run: pa.ipc.RecordBatchFileWriter | None = None
         self.rows_in = 0
         self.rows_in_window = 0
         self.stats: dict[str, int] = {}
-        self._finished = False
+        self._losers: pa.Array | None = None
 
     # -- collecting ------------------------------------------------------------------------------------
     def add(self, batch: pa.RecordBatch) -> None:
@@ -105,10 +111,22 @@ class DayAssembler:
                 [seq, batch.column("uuid"), batch.column("updated_at"), inside], schema=_KEY_SCHEMA
             )
         )
-        rows = pa.RecordBatch.from_arrays([*batch.columns, seq], schema=_SPILL_SCHEMA).filter(inside)
+        rows = pa.RecordBatch.from_arrays([*batch.columns, seq], schema=_SPILL_SCHEMA)
+        if not pc.all(inside).as_py():  # a padded pull: most batches are wholly inside or outside
+            rows = rows.filter(inside)
         if not rows.num_rows:
             return
         self.rows_in_window += rows.num_rows
+        if self._in_order:
+            us = rows.column("start_time").cast(pa.int64()).to_numpy()
+            if (self._last_us is None or us[0] >= self._last_us) and bool(np.all(us[1:] >= us[:-1])):
+                self._last_us = int(us[-1])
+                if self._run is None:
+                    self._run = pa.ipc.new_file(self._run_path, _SPILL_SCHEMA)
+                self._run.write_batch(rows)
+                return
+            self._in_order = False
+            log.info("Records arrive out of start_time order: sorting through %d time slices", self.n_slices)
         # Buffer a few batches so that each row is moved once, in few large writes per slice.
         self._row_buf.append(rows)
         self._row_buf_rows += rows.num_rows
@@ -201,29 +219,86 @@ class DayAssembler:
     def tables(self) -> Iterator[pa.Table]:
         """The day's rows as tables of :data:`FILE_SCHEMA`, in ``start_time, uuid`` order.
 
-        Each slice is memory-mapped, filtered and sorted on its own; only one is held at a time.
+        Only a bounded part of the day is in memory at a time: one time slice, or one chunk of the run.
         """
-        if self._finished:
-            raise RuntimeError("DayAssembler.tables() can be consumed once")
-        self._finished = True
-        self._flush_rows()
-        for writer in self._writers.values():
-            writer.close()
-        losers = pa.array(self._rank())
+        losers = self.rank()
+        if self._in_order and self._run is not None:
+            yield from self._tables_from_run(losers)
+            return
         for index in sorted(self._writers):
             path = self._slice_path(index)
             with pa.memory_map(path, "r") as source:
                 table = pa.ipc.open_file(source).read_all()
-                if len(losers):
-                    table = table.filter(pc.invert(pc.is_in(table.column("__seq"), value_set=losers)))
-                # sort_by gathers into new buffers: nothing refers to the mapping once it closes.
-                table = table.sort_by(list(SORT_KEYS)).drop_columns(["__seq"])
+                table = _finish(table, losers)
             os.remove(path)
             if table.num_rows:
                 yield table
 
+    def rank(self) -> pa.Array:
+        """Close the spills and find the duplicates (once); :attr:`stats` is filled after this."""
+        if self._losers is not None:
+            return self._losers
+        if self._run is not None:
+            self._run.close()
+            if not self._in_order:  # rows in order at first, then not: slice the in-order run too
+                # Read, not memory-mapped: mapped pages would count in RSS until the whole run is closed.
+                with pa.OSFile(self._run_path, "rb") as source:
+                    reader = pa.ipc.open_file(source)
+                    for i in range(reader.num_record_batches):
+                        batch = reader.get_batch(i)
+                        self._row_buf.append(batch)
+                        self._row_buf_rows += batch.num_rows
+                        if self._row_buf_rows >= _ROW_FLUSH_ROWS:
+                            self._flush_rows()
+                    self._flush_rows()
+                os.remove(self._run_path)
+        self._flush_rows()
+        for writer in self._writers.values():
+            writer.close()
+        self._losers = pa.array(self._rank())
+        return self._losers
+
+    def _tables_from_run(self, losers: pa.Array) -> Iterator[pa.Table]:
+        """Rows already in start_time order: cut chunks at a change of start_time, sort each by uuid too."""
+        with pa.OSFile(self._run_path, "rb") as source:  # read, not mapped: see tables()
+            reader = pa.ipc.open_file(source)
+            buf: list[pa.RecordBatch] = []
+            buffered = 0
+            for i in range(reader.num_record_batches):
+                batch = reader.get_batch(i)
+                buf.append(batch)
+                buffered += batch.num_rows
+                if buffered < _ROW_FLUSH_ROWS:
+                    continue
+                chunk = pa.Table.from_batches(buf, schema=_SPILL_SCHEMA)
+                us = chunk.column("start_time").cast(pa.int64()).to_numpy()
+                # Rows sharing the last start_time may continue in the next batch: hold them back.
+                cut = int(np.searchsorted(us, us[-1], side="left"))
+                if cut == 0:
+                    continue
+                table = _finish(chunk.slice(0, cut), losers)
+                rest = chunk.slice(cut)
+                buf, buffered = rest.to_batches(), rest.num_rows
+                if table.num_rows:
+                    yield table
+            if buffered:
+                table = _finish(pa.Table.from_batches(buf, schema=_SPILL_SCHEMA), losers)
+                if table.num_rows:
+                    yield table
+        os.remove(self._run_path)
+
     def summary(self) -> dict[str, Any]:
         return dict(self.stats)
+
+
+def _finish(table: pa.Table, losers: pa.Array) -> pa.Table:
+    """Drop the losers of dedupe, sort by start_time then uuid, drop the spill's sequence column.
+
+    sort_by gathers into new buffers, so nothing refers to a memory-mapped spill once it is closed.
+    """
+    if len(losers):
+        table = table.filter(pc.invert(pc.is_in(table.column("__seq"), value_set=losers)))
+    return table.sort_by(list(SORT_KEYS)).drop_columns(["__seq"])
 
 
 def _micros(ts: Any) -> int:

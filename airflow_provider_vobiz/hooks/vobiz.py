@@ -17,8 +17,10 @@ Design (see docs/hook.md for the user-facing version):
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import random
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -64,6 +66,8 @@ DEFAULT_BACKOFF_BASE = 1.0
 DEFAULT_BACKOFF_MAX = 30.0
 DEFAULT_PROGRESS_INTERVAL = 10.0
 EXPORT_CHUNK_BYTES = 256 * 1024
+#: Pages followed past the announced count while the API keeps saying has_next (a bound, not a limit in use).
+MAX_EXTRA_PAGES = 100
 #: Request ids are read from the first of these response headers that is present.
 REQUEST_ID_HEADERS = ("x-request-id", "x-vobiz-request-id", "request-id")
 
@@ -98,9 +102,10 @@ class ExportResult:
 class IterationStats:
     """Figures of the last :meth:`VobizHook.iter_pages` / :meth:`VobizHook.iter_records` run.
 
-    Readable as attributes or as a mapping (``stats["records"]``). ``duplicates`` counts records whose uuid was
-    already seen on an earlier page (they are still yielded: the API counted them in its total, and the cdr
-    layer keeps the latest); ``duplicate_uuids`` holds up to 100 of those uuids.
+    Readable as attributes or as a mapping (``stats["records"]``). ``records`` counts every record yielded;
+    ``duplicates`` those whose uuid was already seen on an earlier page (they are still yielded, and the cdr
+    layer keeps the latest), ``unique_records`` the rest; ``duplicate_uuids`` holds up to 100 of those uuids.
+    ``complete`` is True once the invariant held: ``unique_records`` (or ``records``) == ``api_total``.
     """
 
     query: dict = field(default_factory=dict)
@@ -108,6 +113,7 @@ class IterationStats:
     pages: int = 0
     api_pages: int = 0
     records: int = 0
+    unique_records: int = 0
     duplicates: int = 0
     duplicate_uuids: list[str] = field(default_factory=list)
     api_total: int | None = None
@@ -154,6 +160,26 @@ class _Retryable(Exception):
         self.request_id = request_id
         self.api_message = api_message
         self.retry_after = retry_after
+
+
+class _MaskNumbersInRequestLog(logging.Filter):
+    """httpx logs every request URL at INFO; in ours, phone-number filters (personal data) keep only their
+    last four digits, as everywhere else in the provider."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], httpx.URL):
+            url: httpx.URL = args[1]
+            if "/cdr" in url.path and ("from_number" in url.params or "to_number" in url.params):
+                params = url.params
+                for key in ("from_number", "to_number"):
+                    if key in params:
+                        params = params.set(key, "…" + params[key][-4:])
+                record.args = (args[0], str(url.copy_with(params=params)), *args[2:])
+        return True
+
+
+logging.getLogger("httpx").addFilter(_MaskNumbersInRequestLog())
 
 
 def is_loopback(host: str) -> bool:
@@ -417,12 +443,16 @@ class VobizHook(BaseHook):
             text = response.text.strip()
             return self._scrub(text[:300]) if text else None
         if isinstance(body, dict):
-            for key in ("error", "message", "detail", "errors"):
-                value = body.get(key)
-                if isinstance(value, dict):
-                    value = value.get("message") or value.get("detail") or value
-                if value:
-                    return self._scrub(str(value)[:300])
+            error = body.get("error")
+            if isinstance(error, dict):
+                error = error.get("message") or error.get("detail") or error
+            message = body.get("message") or body.get("detail") or body.get("errors")
+            if message and isinstance(error, str) and error and error != message:
+                text = f"{message} ({error})"  # the sentence, then the API's error code
+            else:
+                text = message or error
+            if text:
+                return self._scrub(str(text)[:300])
         return self._scrub(str(body)[:300])
 
     @staticmethod
@@ -490,7 +520,12 @@ class VobizHook(BaseHook):
         )
 
     def _with_retries(
-        self, endpoint: str, what: str, attempt_fn: Callable[[], T], policy: RetryPolicy | None = None
+        self,
+        endpoint: str,
+        what: str,
+        attempt_fn: Callable[[], T],
+        policy: RetryPolicy | None = None,
+        abort: threading.Event | None = None,
     ) -> T:
         """Run ``attempt_fn`` until it succeeds, a non-retryable error occurs, or attempts/budget run out."""
         policy = policy or self.retry_policy
@@ -505,6 +540,13 @@ class VobizHook(BaseHook):
                 )
             except _Retryable as exc:
                 failure = exc
+            except httpx.HTTPError as exc:  # not worth retrying (e.g. an unsupported protocol): fail clearly
+                raise VobizTransportError(
+                    self._message(
+                        endpoint, what, f"{type(exc).__name__}: {self._scrub(str(exc)) or 'no detail'}"
+                    ),
+                    endpoint=endpoint,
+                ) from None
             retry += 1
             attempts = retry
             if retry > policy.max_retries:
@@ -551,10 +593,21 @@ class VobizHook(BaseHook):
                 delay,
                 " as Retry-After asked" if failure.retry_after is not None else "",
             )
-            time.sleep(delay)
+            if abort is None:
+                time.sleep(delay)
+            elif abort.wait(delay):  # the iteration already failed or stopped: do not keep retrying
+                raise VobizApiError(
+                    self._message(endpoint, what, "abandoned: the iteration stopped"), endpoint=endpoint
+                )
 
     def _get_json(
-        self, endpoint: str, suffix: str, params: dict[str, str], what: str, policy: RetryPolicy | None = None
+        self,
+        endpoint: str,
+        suffix: str,
+        params: dict[str, str],
+        what: str,
+        policy: RetryPolicy | None = None,
+        abort: threading.Event | None = None,
     ) -> Any:
         path = self._path(suffix)
 
@@ -573,7 +626,7 @@ class VobizHook(BaseHook):
                     request_id=self._request_id(response),
                 ) from None
 
-        return self._with_retries(endpoint, what, attempt, policy)
+        return self._with_retries(endpoint, what, attempt, policy, abort)
 
     # ------------------------------------------------------------------ the five endpoints
 
@@ -624,9 +677,11 @@ class VobizHook(BaseHook):
 
     # ------------------------------------------------------------------ iteration
 
-    def _fetch_page(self, page: int, per_page: int, params: dict[str, str]) -> CdrPage:
+    def _fetch_page(
+        self, page: int, per_page: int, params: dict[str, str], abort: threading.Event | None = None
+    ) -> CdrPage:
         body = self._get_json(
-            "list", "", {**params, "page": str(page), "per_page": str(per_page)}, f"page {page}"
+            "list", "", {**params, "page": str(page), "per_page": str(per_page)}, f"page {page}", abort=abort
         )
         pagination = body.get("pagination") or {}
         echoed = pagination.get("page")
@@ -664,15 +719,19 @@ class VobizHook(BaseHook):
 
         first = self._fetch_page(1, per_page, params)
         total = int(first.pagination.get("total", len(first.records)))
-        expected_pages = -(-total // per_page) if total else 1
-        api_pages = int(first.pagination.get("pages", expected_pages) or 0)
-        if api_pages != expected_pages and total:
+        computed_pages = -(-total // per_page) if total else 1
+        api_pages = int(first.pagination.get("pages", computed_pages) or 0)
+        # Read every page either figure implies (a drifting listing is longer than its total); pages past
+        # that are followed while the last one says has_next.
+        expected_pages = max(computed_pages, api_pages, 1)
+        if api_pages != computed_pages and total:
             self.log.warning(
-                "Vobiz API list (%s): pagination.pages=%d disagrees with total=%d / per_page=%d; paging %d pages",
+                "Vobiz API list (%s): pagination.pages=%d but total=%d / per_page=%d gives %d; paging %d pages",
                 query,
                 api_pages,
                 total,
                 per_page,
+                computed_pages,
                 expected_pages,
             )
         stats.api_total, stats.api_pages, stats.account_id, stats.summary = (
@@ -729,8 +788,23 @@ class VobizHook(BaseHook):
         account(first)
         yield first
         progress()
+        last = first
         if expected_pages > 1:
-            yield from self._iter_rest(per_page, params, expected_pages, account, progress)
+            for page in self._iter_rest(per_page, params, expected_pages, account, progress):
+                last = page
+                yield page
+        extra = 0
+        while last.pagination.get("has_next") and extra < MAX_EXTRA_PAGES:
+            extra += 1
+            self.log.warning(
+                "Vobiz API list (%s): page %d says has_next beyond the %d page(s) announced; following it",
+                query,
+                last.page,
+                expected_pages,
+            )
+            last = self._fetch_page(last.page + 1, per_page, params)
+            account(last)
+            yield last
         progress(force=True)
 
         stats.elapsed_s = time.monotonic() - started
@@ -742,14 +816,18 @@ class VobizHook(BaseHook):
                 stats.duplicates,
                 ", ".join(stats.duplicate_uuids[:3]),
             )
-        if stats.records != total:
+        stats.unique_records = stats.records - stats.duplicates
+        # Complete when the distinct records match the total (a drifting listing repeats a record at a page
+        # boundary), or when every row matches it (the API itself lists a uuid twice and counts both).
+        if total not in (stats.records, stats.unique_records):
             problems = [f"page {p} expected {e} got {g}" for p, e, g in irregular[:20]]
             if len(irregular) > 20:
                 problems.append(f"and {len(irregular) - 20} more")
             drift = sorted(totals_seen - {total})
+            unique = f" ({stats.unique_records} unique)" if stats.duplicates else ""
             raise VobizPaginationError(
-                f"Vobiz API list ({query}): paging yielded {stats.records} records but pagination.total was "
-                f"{total} (difference {stats.records - total:+d}) over {stats.pages} page(s) of {per_page}"
+                f"Vobiz API list ({query}): paging yielded {stats.records} records{unique} but pagination.total "
+                f"was {total} (difference {stats.unique_records - total:+d}) over {stats.pages} page(s) of {per_page}"
                 + (f"; pages off: {'; '.join(problems)}" if problems else "")
                 + (f"; the total changed while paging to {drift}" if drift else ""),
                 endpoint="list",
@@ -764,6 +842,7 @@ class VobizHook(BaseHook):
         account: Callable[[CdrPage], None],
         progress: Callable[[], None],
     ) -> Iterator[CdrPage]:
+        """Pages 2..``pages`` in order (sequentially, or through a bounded window of worker threads)."""
         concurrency = self.page_concurrency
         if concurrency == 1:
             for number in range(2, pages + 1):
@@ -774,12 +853,13 @@ class VobizHook(BaseHook):
             return
         # A sliding window: at most `concurrency` pages in flight or waiting to be yielded, in page order.
         pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="vobiz-page")
+        abort = threading.Event()
         window: deque[Future[CdrPage]] = deque()
         next_page = 2
         try:
             while window or next_page <= pages:
                 while next_page <= pages and len(window) < concurrency:
-                    window.append(pool.submit(self._fetch_page, next_page, per_page, params))
+                    window.append(pool.submit(self._fetch_page, next_page, per_page, params, abort))
                     next_page += 1
                 page = window.popleft().result()
                 account(page)
@@ -787,6 +867,7 @@ class VobizHook(BaseHook):
                 progress()
         finally:
             # On failure or an early stop, do not wait for pages still retrying: fail (or return) now.
+            abort.set()
             pool.shutdown(wait=not window, cancel_futures=True)
 
     def iter_records(self, per_page: int = MAX_PER_PAGE, **filters: Any) -> Iterator[dict]:

@@ -1,10 +1,11 @@
 """Publishing a partition: the whole day replaced at once, or not at all.
 
-1. New parts (and rejects) are uploaded under the run's staging prefix, invisible to readers of ``cdr/``.
-2. The published parts, manifest and rejects are copied into staging as a backup.
-3. New parts are copied to their final keys, stale parts of an older, larger run are deleted, the rejects
-   are replaced, and the manifest is written last.
-4. If anything in step 3 fails, the backup is copied back and keys the run added are deleted, so the
+1. New parts that will replace published ones are uploaded under the run's staging prefix, invisible to
+   readers of ``cdr/``; the published parts, manifest and rejects are copied into staging as a backup.
+2. New parts are copied from staging to their final keys (parts with no published predecessor are uploaded
+   straight there: there is nothing to protect), stale parts of an older, larger run are deleted, the
+   rejects are replaced, and the manifest is written last.
+3. If anything in step 2 fails, the backup is copied back and keys the run added are deleted, so the
    previous partition and manifest are as they were; then the error is raised. Staging is cleaned up
    (kept only if even the restore failed, and the error says where the backup is).
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +34,8 @@ from airflow_provider_vobiz.lake.storage import LakeStorage
 from airflow_provider_vobiz.lake.writer import LocalPart
 
 log = logging.getLogger(__name__)
+
+_SINGLE_PUT_MAX = 1 << 30
 
 
 class PublishError(RuntimeError):
@@ -51,8 +55,13 @@ def _staging_token() -> str:
 
 
 def _upload(storage: LakeStorage, path: str, key: str, content_type: str) -> None:
-    # boto3's managed transfer: multipart above 8 MiB, parallel parts (perf.md §D: the fastest S3 leg).
-    storage.client.upload_file(path, storage.bucket, key, ExtraArgs={"ContentType": content_type})
+    """Upload a local file: one streamed PUT up to 1 GiB (no multipart reassembly), boto3's managed,
+    multipart transfer above."""
+    if os.path.getsize(path) <= _SINGLE_PUT_MAX:
+        with open(path, "rb") as body:
+            storage.client.put_object(Bucket=storage.bucket, Key=key, Body=body, ContentType=content_type)
+    else:
+        storage.client.upload_file(path, storage.bucket, key, ExtraArgs={"ContentType": content_type})
 
 
 def publish_partition(
@@ -118,7 +127,9 @@ def publish_partition(
     keep_staging = False
     try:
         try:
-            _stage(storage, staging, parts, rejects_path)
+            # Parts that replace published ones are uploaded to staging first, so the window in which the
+            # partition mixes old and new parts is only as long as a server-side copy.
+            _stage(storage, staging, [p for p, k in zip(parts, new_keys, strict=True) if k in published])
             old_keys = [*published_parts, *([manifest_key] if manifest_key in published else [])]
             if had_rejects:
                 old_keys.append(rejects_key)
@@ -134,13 +145,15 @@ def publish_partition(
 
         try:
             for p, key in zip(parts, new_keys, strict=True):
-                if key not in backup:
+                if key in backup:
+                    storage.copy(staging + "new/" + p.name, key)
+                else:  # a new key: nothing published to protect, so no staging round trip
                     added.append(key)
-                storage.copy(staging + "new/" + p.name, key)
+                    _upload(storage, p.path, key, "application/vnd.apache.parquet")
             if rejects_path:
                 if rejects_key not in backup:
                     added.append(rejects_key)
-                storage.copy(staging + "new/rejects.jsonl", rejects_key)
+                _upload(storage, rejects_path, rejects_key, "application/x-ndjson")
             elif had_rejects:
                 storage.delete_keys([rejects_key])
             stale = sorted(set(published_parts) - set(new_keys))
@@ -182,11 +195,9 @@ def publish_partition(
     return PublishResult(manifest=manifest, changed=True, restated=restated)
 
 
-def _stage(storage: LakeStorage, staging: str, parts: list[LocalPart], rejects_path: str | None) -> None:
+def _stage(storage: LakeStorage, staging: str, parts: list[LocalPart]) -> None:
     for p in parts:
         _upload(storage, p.path, staging + "new/" + p.name, "application/vnd.apache.parquet")
-    if rejects_path:
-        _upload(storage, rejects_path, staging + "new/rejects.jsonl", "application/x-ndjson")
 
 
 def _restore(storage: LakeStorage, backup: dict[str, str], added: list[str]) -> None:

@@ -3,7 +3,7 @@
 Row groups hold exactly ``row_group_rows`` rows (the last one fewer), and nothing time-dependent goes into
 a file, so the same rows always give the same bytes and the same sha256. Encoding runs in a background
 thread (pyarrow releases the GIL while it encodes), overlapping the Parquet encode, the single slowest
-step (perf.md §A), with reading and sorting the next rows; a queue of two tables keeps memory bounded.
+step (perf.md §A), with reading and sorting the next rows; a queue of one row group keeps memory bounded.
 """
 
 from __future__ import annotations
@@ -21,6 +21,40 @@ from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA, SCHEMA_VERSION
 from airflow_provider_vobiz.lake.paths import PART_TEMPLATE
 
 ROW_GROUP_ROWS = 131_072
+#: Columns that repeat a few values (enums, codes, regions, amounts, quality figures): dictionary-encoded.
+#: Identifiers, phone numbers and timestamps are nearly unique: encoded plain from the start, which skips a
+#: dictionary the writer would build and then abandon (faster, and smaller files: measured 4.6% on a day).
+DICTIONARY_COLUMNS: tuple[str, ...] = (
+    "call_direction",
+    "duration",
+    "billsec",
+    "ring_time",
+    "cost",
+    "total_cost",
+    "streaming_cost",
+    "currency",
+    "hangup_cause",
+    "hangup_cause_code",
+    "hangup_cause_name",
+    "hangup_disposition",
+    "hangup_source",
+    "failure_code",
+    "failure_reason",
+    "sip_user_agent",
+    "codec",
+    "mos",
+    "jitter",
+    "packet_loss",
+    "network_addr",
+    "carrier_ip",
+    "context",
+    "region",
+    "origination_region",
+    "campaign_id",
+    "customer_endpoint",
+    "trunk_id",
+    "terminated_to",
+)
 #: A part holds at most this many rows (a multiple of the row group size); a larger day gets more parts.
 ROWS_PER_PART = 8 * ROW_GROUP_ROWS
 
@@ -84,7 +118,7 @@ class PartWriter:
         self._buf: list[pa.Table] = []
         self._buf_rows = 0
         self._rows_total = 0
-        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._encode, name="vobiz-parquet-writer", daemon=True)
         self._thread.start()
@@ -163,7 +197,7 @@ class PartWriter:
             path,
             self.schema,
             compression="zstd",
-            use_dictionary=True,
+            use_dictionary=list(DICTIONARY_COLUMNS),
             write_statistics=True,
         )
 

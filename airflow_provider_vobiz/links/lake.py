@@ -19,7 +19,7 @@ def partition_url(
 ) -> str:
     """The S3 console URL of ``s3://bucket/prefix``, or ``endpoint/bucket/prefix`` for MinIO and friends."""
     if endpoint_url:
-        return f"{endpoint_url.rstrip('/')}/{bucket}/{quote(prefix)}"
+        return f"{endpoint_url.rstrip('/')}/{bucket}/{quote(prefix, safe='/=')}"
     url = f"https://s3.console.aws.amazon.com/s3/buckets/{quote(bucket)}?prefix={quote(prefix, safe='')}"
     return url + (f"&region={quote(region)}" if region else "")
 

@@ -13,13 +13,14 @@ from .config import TIMEZONES, SimulatorConfig
 
 EPILOG = """\
 faults (--fault, repeatable): KIND[:key=value...]
-  KIND is an HTTP status (429, 500, 502, 503, ...), "slow" or "drop"; keys:
+  KIND is an HTTP status (429, 500, 502, 503, ...), "slow", "drop" or "truncate"; keys:
     times=N          apply to the next N matching requests (default 1; "inf" = until cleared)
     endpoint=E       list|search|export|single|recent|* (default *)
     page=N           only requests for this page (list/search)
     retry_after=S    with a status: send Retry-After: S
     delay=S          with slow: wait S seconds before answering
     after_bytes=N    with drop: close the connection after N bytes of the body
+    records=N        with truncate: list/search page short by its last N records (pagination unchanged)
   e.g. --fault 429:times=2:retry_after=1 --fault drop:endpoint=export:after_bytes=5000
 
 control API (loopback clients only): POST/DELETE/GET /_sim/faults, POST/GET /_sim/now, GET /_sim/requests
@@ -32,15 +33,17 @@ def parse_fault(spec: str) -> dict[str, Any]:
     kw: dict[str, Any] = {}
     if head.isdigit():
         kw.update(kind="status", status=int(head))
-    elif head in ("slow", "drop", "status"):
+    elif head in ("slow", "drop", "truncate", "status"):
         kw["kind"] = head
     else:
-        raise argparse.ArgumentTypeError(f"fault kind must be an HTTP status, 'slow' or 'drop', got {head!r}")
+        raise argparse.ArgumentTypeError(
+            f"fault kind must be an HTTP status, slow, drop or truncate, got {head!r}"
+        )
     for item in rest:
         key, sep, value = item.partition("=")
         if not sep:
             raise argparse.ArgumentTypeError(f"fault option {item!r} must be key=value")
-        if key in ("times", "page", "status", "after_bytes"):
+        if key in ("times", "page", "status", "after_bytes", "records"):
             kw[key] = None if (key == "times" and value in ("inf", "none")) else int(value)
         elif key in ("retry_after", "delay"):
             kw[key] = float(value)

@@ -52,7 +52,7 @@ class SimulatorConfig:
     extra_field: str | None = None
     malformed_records: int = 0
     api_retention_days: int | None = None
-    cache_mb: int = 512
+    cache_mb: int = 256
 
     def __post_init__(self) -> None:
         if not _AUTH_ID.match(self.auth_id or ""):

@@ -20,10 +20,12 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -38,7 +40,7 @@ IST_OFFSET = 19_800  # 00:00 UTC is 05:30 IST
 # Call kinds.
 API, CAMPAIGN, TRUNK, INBOUND = 0, 1, 2, 3
 KIND_SHARE = np.array([0.20, 0.35, 0.10, 0.35])
-ANSWER_P = np.array([0.50, 0.36, 0.45, 0.62])  # overall about 48%
+ANSWER_P = np.array([0.48, 0.34, 0.43, 0.59])  # overall about 48% (campaigns only run by day)
 RATE_INR_PER_MIN = np.array([0.35, 0.30, 0.45, 0.20])
 STREAMING_INR_PER_MIN = 0.10
 
@@ -229,10 +231,13 @@ class DayCore:
         streaming = (r.random(n) < 0.10) & ((kind == API) | (kind == INBOUND))
         progress_off = np.minimum(ring, r.integers(0, 3, n)).astype(np.int32)
         created_off = r.integers(0, 3, n).astype(np.int32)
-        # Updated records: answered calls get a corrected billsec, unanswered ones a reclassified cause.
+        # Updated records: answered calls get a corrected billsec, unanswered ones a reclassified cause
         upd_delay = r.integers(1800, 20 * 3600, n)
-        billsec2 = np.where(answered, billsec + r.integers(1, 30, n), 0).astype(np.int32)
+        # (billed time is corrected downwards, so the call still ends before its CDR was created)
+        cut = np.minimum(r.integers(1, 30, n), np.maximum(billsec - 1, 0))
+        billsec2 = np.where(answered, billsec - cut, 0).astype(np.int32)
         cause2 = np.where(answered, cause, r.choice(UNANS_IDX, n, p=UNANS_W)).astype(np.int8)
+        cause2[answered & (cut == 0)] = _C["MEDIA_TIMEOUT"]  # a 1 s call: the cause is what changes
         same = (~answered) & (cause2 == cause)
         cause2[same] = np.where(cause[same] == _C["NO_ANSWER"], _C["ORIGINATOR_CANCEL"], _C["NO_ANSWER"])
         kr = _rng(cfg.seed, d, 4, k)  # knobs: their own stream, so turning one on changes nothing else
@@ -380,6 +385,28 @@ def _ip(
     return pc.binary_join_element_wise(*parts, ".")
 
 
+class Cold(Exception):
+    """Raised in cached-only mode when an answer needs computing (the caller moves to a worker thread)."""
+
+
+_local = threading.local()
+
+
+def _need(what: str) -> None:
+    if getattr(_local, "cached_only", False):
+        raise Cold(what)
+
+
+class cached_only:  # noqa: N801 - used as a context manager like a function
+    """Within this block (on this thread), answer only from caches; raise :class:`Cold` otherwise."""
+
+    def __enter__(self) -> None:
+        _local.cached_only = True
+
+    def __exit__(self, *exc: object) -> None:
+        _local.cached_only = False
+
+
 class Block:
     """One rendered block: the Arrow table of API records (text as served), and its CSV lazily."""
 
@@ -388,20 +415,54 @@ class Block:
         self.malformed = malformed  # local row -> kind
         self.extra = extra
         self._csv: tuple[bytes, np.ndarray, np.ndarray] | None = None
+        self._json: tuple[memoryview, np.ndarray] | None = None
 
     @property
     def nbytes(self) -> int:
-        return self.table.nbytes + (len(self._csv[0]) + 16 * len(self._csv[1]) if self._csv else 0)
+        n = self.table.nbytes
+        if self._csv:
+            n += len(self._csv[0]) + 16 * len(self._csv[1])
+        if self._json:
+            n += self._json[0].nbytes + 8 * len(self._json[1])
+        return n
 
-    def dicts(self, local_rows: np.ndarray) -> list[dict]:
-        out = self.table.take(pa.array(local_rows, pa.int64())).to_pylist()
+    def _json_rows(self) -> tuple[memoryview, np.ndarray]:
+        """Every record of the block as JSON text, rendered column-wise in one pass (no per-record Python)."""
+        if self._json is None:
+            _need("json")
+            parts: list = []
+            for i, (name, col) in enumerate(zip(self.table.column_names, self.table.columns, strict=True)):
+                parts.append(("{" if i == 0 else ",") + f'"{name}":')
+                if col.type == pa.string():  # no generated value needs escaping (checked at import)
+                    col = pc.binary_join_element_wise('"', col, '"', "")
+                else:  # numbers: Arrow's shortest round-trip text, a valid JSON number
+                    col = col.cast(pa.string())
+                parts.append(pc.fill_null(col, "null"))
+            parts.append("}")
+            arr = pc.binary_join_element_wise(*parts, "")
+            if isinstance(arr, pa.ChunkedArray):
+                arr = arr.combine_chunks()
+            _, offsets, data = arr.buffers()
+            off = np.frombuffer(offsets, dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1].astype(
+                np.int64
+            )
+            self._json = (memoryview(data), off)
+        return self._json
+
+    def json_rows(self, local_rows: np.ndarray) -> list[bytes]:
+        """The served JSON text of each record (malformed ones as served: a wrong type, a missing field)."""
+        data, off = self._json_rows()
+        out = [data[off[r] : off[r + 1]].tobytes() for r in local_rows.tolist()]
         if self.malformed:
-            for rec, row in zip(out, local_rows.tolist(), strict=True):
+            for j, row in enumerate(local_rows.tolist()):
                 kind = self.malformed.get(row)
-                if kind == 0:
-                    rec["duration"] = "abc"
-                elif kind == 1:
-                    del rec["hangup_cause"]
+                if kind is not None:
+                    rec = orjson.loads(out[j])
+                    if kind == 0:
+                        rec["duration"] = "abc"
+                    else:
+                        del rec["hangup_cause"]
+                    out[j] = orjson.dumps(rec)
         return out
 
     def csv(self) -> tuple[bytes, np.ndarray, np.ndarray]:
@@ -471,6 +532,7 @@ class Dataset:
         with self._lock:
             c = self._cores.get(d)
             if c is None:
+                _need("core")
                 c = self._cores[d] = DayCore(self.cfg, self.catalog, d)
             return c
 
@@ -479,6 +541,7 @@ class Dataset:
             key = (d, now)
             v = self._views.get(key)
             if v is None:
+                _need("view")
                 v = self._views[key] = DayView.build(self.core(d), now)
                 while len(self._views) > 4 * self.cfg.days + 8:
                     self._views.popitem(last=False)
@@ -517,6 +580,7 @@ class Dataset:
             if hit is not None:
                 self._queries.move_to_end(key)
                 return hit
+        _need("select")
         days, rows = [], []
         calls = answered = dur = bill = 0
         cost = 0.0
@@ -554,7 +618,10 @@ class Dataset:
         )
         with self._lock:
             self._queries[key] = sel
-            while len(self._queries) > 64:
+            # at most 64 queries and 8M selected rows (64 MB of indices) remembered
+            while len(self._queries) > 1 and (
+                len(self._queries) > 64 or sum(len(x) for x in self._queries.values()) > 8_000_000
+            ):
                 self._queries.popitem(last=False)
         return sel
 
@@ -568,6 +635,7 @@ class Dataset:
             if b is not None:
                 self._blocks.move_to_end(key)
                 return b
+        _need("block")
         b = self._render(v, k, lo, hi)
         with self._lock:
             self._blocks[key] = b
@@ -691,42 +759,64 @@ class Dataset:
         mal = {row - lo: kind_ for row, kind_ in c.malformed.items() if lo <= row < hi}
         return Block(table, mal, cfg.extra_field)
 
-    def dicts(self, days: np.ndarray, rows: np.ndarray, now: int) -> list[dict]:
-        """The served records for (day, row) pairs, in the given order."""
-        out: list[dict] = []
+    def json_records(self, days: np.ndarray, rows: np.ndarray, now: int) -> list[bytes]:
+        """The served JSON text of the records at (day, row) pairs, in the given order."""
+        out: list[bytes] = []
         i, n = 0, len(rows)
         while i < n:
             d, k = int(days[i]), int(rows[i]) // BLOCK
             j = i + 1
             while j < n and days[j] == d and rows[j] // BLOCK == k:
                 j += 1
-            out.extend(self.block(d, k, now).dicts(rows[i:j].astype(np.int64) - k * BLOCK))
+            out.extend(self.block(d, k, now).json_rows(rows[i:j].astype(np.int64) - k * BLOCK))
             i = j
         return out
 
+    def dicts(self, days: np.ndarray, rows: np.ndarray, now: int) -> list[dict]:
+        return [orjson.loads(b) for b in self.json_records(days, rows, now)]
+
     def csv_chunks(self, sel: Selection, now: int, chunk: int = 1 << 20) -> Iterator[bytes | memoryview]:
-        """The selection as CSV lines in ascending order, in chunks of about ``chunk`` bytes."""
+        """The selection as CSV lines in ascending order, in chunks of about ``chunk`` bytes.
+
+        The next block is rendered on a second thread while this one is sent (numpy and Arrow release the
+        GIL); at most two blocks are in flight, so memory stays bounded whatever the size of the day.
+        """
         days, rows = sel.days, sel.rows
+        segments: list[tuple[int, int, int, int]] = []  # (day, block, first, end) runs of the selection
         i, n = 0, len(rows)
-        pending: list[bytes | memoryview] = []
-        size = 0
         while i < n:
             d, k = int(days[i]), int(rows[i]) // BLOCK
             j = int(np.searchsorted(days, d, side="right"))
             # rows are ascending within a day: the end of this block's run by binary search
             j = i + int(np.searchsorted(rows[i:j], (k + 1) * BLOCK))
-            data = self.block(d, k, now).csv_rows(rows[i:j].astype(np.int64) - k * BLOCK)
-            mv = memoryview(data)
-            for off in range(0, len(mv), chunk):
-                part = mv[off : off + chunk]
-                pending.append(part)
-                size += len(part)
-                if size >= chunk:
-                    yield b"".join(pending) if len(pending) > 1 else pending[0]
-                    pending, size = [], 0
+            segments.append((d, k, i, j))
             i = j
-        if pending:
-            yield b"".join(pending)
+
+        def prepare(seg: tuple[int, int, int, int]) -> Block:
+            b = self.block(seg[0], seg[1], now)
+            b.csv()
+            return b
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vobiz-sim-render")
+        try:
+            ahead: Future | None = pool.submit(prepare, segments[0]) if segments else None
+            pending: list[bytes | memoryview] = []
+            size = 0
+            for s_i, (_, k, i, j) in enumerate(segments):
+                block = ahead.result()  # type: ignore[union-attr]
+                ahead = pool.submit(prepare, segments[s_i + 1]) if s_i + 1 < len(segments) else None
+                mv = memoryview(block.csv_rows(rows[i:j].astype(np.int64) - k * BLOCK))
+                for off in range(0, len(mv), chunk):
+                    part = mv[off : off + chunk]
+                    pending.append(part)
+                    size += len(part)
+                    if size >= chunk:
+                        yield b"".join(pending) if len(pending) > 1 else pending[0]
+                        pending, size = [], 0
+            if pending:
+                yield b"".join(pending)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def header(self) -> bytes:
         names = list(FIELD_NAMES) + ([self.cfg.extra_field] if self.cfg.extra_field else [])
@@ -745,6 +835,7 @@ class Dataset:
             hit = self._uuid_index.get(call_id)
             if hit is not None:
                 return hit
+            _need("uuid index")
             for d in range(self.cfg.days):
                 if d in self._uuid_days:
                     continue
@@ -769,3 +860,16 @@ def day_window(start: date, end: date, tz: str) -> tuple[int, int]:
     lo = datetime.combine(start, time(0), z).timestamp()
     hi = datetime.combine(end + timedelta(days=1), time(0), z).timestamp()
     return int(lo), int(hi)
+
+
+def _check_safe_text() -> None:
+    """Generated text goes into JSON and CSV unescaped: make sure no constant needs escaping."""
+    consts = [*CAUSES, *(v[1] for v in HANGUP_CAUSES.values()), *(v[2] for v in HANGUP_CAUSES.values()),
+              *(v[3] for v in HANGUP_CAUSES.values()), *_SOURCE, *_DISPO, *CODECS, *REGIONS, *CIRCLES,
+              *CONTEXTS, *UA_INBOUND, *UA_TRUNK, *BRANDS, *FIELD_NAMES]  # fmt: skip
+    bad = [c for c in consts if any(ch in c for ch in ',"\\\n\r')]
+    if bad:
+        raise AssertionError(f"constants that would need escaping: {bad}")
+
+
+_check_safe_text()

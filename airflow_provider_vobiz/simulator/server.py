@@ -41,7 +41,7 @@ class SimulatorServer:
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         cfg = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
-                             timeout_keep_alive=30)  # fmt: skip
+                             timeout_keep_alive=30, timeout_graceful_shutdown=2)  # fmt: skip
         self._server = uvicorn.Server(cfg)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name=f"vobiz-sim-{self.port}", daemon=True

@@ -37,11 +37,13 @@ def test_bad_timezone_and_day_are_clear():
         DayWindow.for_day("2026-05-11", "UTC").query_dates(-1)
 
 
-def _assemble(records, window, tmp_path, rows_per_slice=7, batch=5):
+def _assemble(records, window, tmp_path, rows_per_slice=7, batch=5, in_order=None):
     norm = Normalizer(ACCOUNT)
     asm = DayAssembler(window, str(tmp_path), expected_rows=len(records), rows_per_slice=rows_per_slice)
     for i in range(0, len(records), batch):
         asm.add(norm.from_records(records[i : i + batch]))
+    if in_order is not None:
+        assert asm._in_order is in_order
     table = pa.concat_tables(list(asm.tables()))
     return table, asm.summary()
 
@@ -94,3 +96,39 @@ def test_empty_day(tmp_path):
     asm = DayAssembler(w, str(tmp_path), expected_rows=0)
     assert list(asm.tables()) == []
     assert asm.summary() == {"rows_in": 0, "duplicates": 0, "outside_window": 0, "in_window": 0}
+
+
+@pytest.mark.parametrize("shuffle_tail", [False, True])
+def test_rows_in_start_time_order_take_the_run_path_with_the_same_result(tmp_path, monkeypatch, shuffle_tail):
+    import airflow_provider_vobiz.cdr.assemble as assemble
+
+    monkeypatch.setattr(assemble, "_ROW_FLUSH_ROWS", 16)  # many chunks, ties across chunk edges
+    w = DayWindow.for_day("2026-05-11", "UTC")
+    # Five calls per second, uuids not in order within a second, plus an updated copy of some calls.
+    recs = [
+        make_record((i * 37) % 200, w.start + dt.timedelta(seconds=(i * 37) % 200 // 5)) for i in range(200)
+    ]
+    recs.sort(key=lambda r: r["start_time"])
+    later = [
+        make_record(i, w.start + dt.timedelta(seconds=i // 5), updated_at=iso(w.end), billsec=7)
+        for i in range(0, 200, 25)
+    ]
+    if shuffle_tail:  # in order at first, then not: the run so far is sliced too
+        stream = recs + later[::-1] + [make_record(999, w.start)]
+    else:  # in order throughout, duplicates included
+        stream = sorted(recs + later, key=lambda r: r["start_time"])
+    (tmp_path / "a").mkdir()
+    table, stats = _assemble(
+        stream, w, tmp_path / "a", rows_per_slice=1000, batch=9, in_order=not shuffle_tail
+    )
+    keys = list(zip(table["start_time"].to_pylist(), table["uuid"].to_pylist(), strict=True))
+    assert keys == sorted(keys) and len(set(table["uuid"].to_pylist())) == table.num_rows
+    assert stats["duplicates"] == len(later)
+    assert {r["billsec"] for r in table.to_pylist() if int(r["uuid"][-8:], 16) - 1 in range(0, 200, 25)} == {
+        7
+    }
+    # The slice path (rows shuffled) gives the very same table.
+    shuffled = stream[::2] + stream[1::2]
+    (tmp_path / "b").mkdir()
+    other, _ = _assemble(shuffled, w, tmp_path / "b", rows_per_slice=20, batch=9, in_order=False)
+    assert other.equals(table)

@@ -276,3 +276,62 @@ def test_csv_row_counter(chunks, rows):
     for chunk in chunks:
         counter.feed(chunk)
     assert counter.data_rows == rows
+
+
+def test_padded_date_range():
+    from airflow_provider_vobiz.hooks.filters import padded_date_range
+
+    assert padded_date_range(date(2026, 3, 1)) == {"start_date": "2026-02-28", "end_date": "2026-03-02"}
+    assert padded_date_range("2024-03-01", pad_days=0) == {
+        "start_date": "2024-03-01",
+        "end_date": "2024-03-01",
+    }
+    assert build_filter_params(**padded_date_range("2024-02-29", 2)) == {
+        "start_date": "2024-02-27",
+        "end_date": "2024-03-02",
+    }
+    with pytest.raises(ValueError, match="pad_days must be >= 0"):
+        padded_date_range("2026-03-01", -1)
+
+
+def test_response_classification_and_messages(monkeypatch):
+    """The status → exception mapping, the request id and the scrubbing of an API that echoes the token."""
+    import httpx
+
+    from airflow_provider_vobiz.hooks.exceptions import VobizBadRequestError, VobizNotFoundError
+    from airflow_provider_vobiz.hooks.vobiz import _Retryable
+
+    _conn(monkeypatch)
+    hook = VobizHook()
+    hook.auth_id  # noqa: B018  (reads the connection, so the hook knows what to scrub)
+    request = httpx.Request("GET", "https://api.vobiz.ai/api/v1/Account/MA_UNIT/cdr")
+
+    def response(status, body, **headers):
+        return httpx.Response(status, json=body, headers=headers, request=request)
+
+    hook._check_response("list", "page 1", response(200, {"data": []}))
+    with pytest.raises(_Retryable) as retry:
+        hook._check_response("list", "page 4", response(429, {"error": "slow down"}, **{"Retry-After": "3"}))
+    assert (retry.value.kind, retry.value.status, retry.value.retry_after) == ("rate_limit", 429, 3.0)
+    with pytest.raises(_Retryable) as retry:
+        hook._check_response("export", "q", response(502, {}))
+    assert retry.value.kind == "server" and retry.value.retry_after is None
+
+    echo = {"success": False, "error": "bad_request", "message": f"token {TOKEN} may not filter by 'x'"}
+    with pytest.raises(VobizBadRequestError) as err:
+        hook._check_response("search", "page 2", response(400, echo, **{"X-Request-ID": "req-77"}))
+    text = str(err.value)
+    assert text.startswith("Vobiz API search (page 2): HTTP 400 Bad Request; the API said: token *** may not")
+    assert text.endswith("(bad_request) [request id req-77]") and TOKEN not in text
+    assert err.value.request_id == "req-77" and TOKEN not in err.value.api_message
+
+    with pytest.raises(VobizAuthError, match="check the Auth ID \\(login\\) and Auth Token \\(password\\)"):
+        hook._check_response("list", "page 1", response(403, {"message": "forbidden"}))
+    with pytest.raises(VobizNotFoundError):
+        hook._check_response("single", "call x", response(404, {"message": "no such call"}))
+    with pytest.raises(VobizApiError, match="redirect to https://elsewhere.example not followed"):
+        hook._check_response(
+            "list",
+            "page 1",
+            httpx.Response(302, headers={"Location": "https://elsewhere.example"}, request=request),
+        )

@@ -88,31 +88,48 @@ def test_publish_restate_and_unchanged(lake, tmp_path):
     assert list(storage.list_objects(layout.key("_staging"))) == []
 
 
+class _FailingClient:
+    """The real boto3 client, except that the n-th write (upload, copy or put) fails like an S3 outage."""
+
+    WRITES = ("upload_file", "copy_object", "put_object")
+
+    def __init__(self, client, fail_on_write: int):
+        self._client, self.fail_on_write, self.writes = client, fail_on_write, 0
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if name not in self.WRITES:
+            return attr
+
+        def write(*args, **kwargs):
+            self.writes += 1
+            if self.writes == self.fail_on_write:
+                raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, name)
+            return attr(*args, **kwargs)
+
+        return write
+
+
 class FailingStorage(LakeStorage):
-    """The real S3 server, with the n-th server-side copy failing like an S3 outage would."""
+    """LakeStorage on the real S3 server whose n-th write fails."""
 
-    def __init__(self, *args, fail_on_copy: int, **kwargs):
+    def __init__(self, *args, fail_on_write: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.copies = 0
-        self.fail_on_copy = fail_on_copy
-
-    def copy(self, src_key, dst_key):
-        self.copies += 1
-        if self.copies == self.fail_on_copy:
-            raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "CopyObject")
-        super().copy(src_key, dst_key)
+        self.client = _FailingClient(LakeStorage(*args, **kwargs).client, fail_on_write)
 
 
-@pytest.mark.parametrize("fail_on_copy", [2, 4, 7])
-def test_s3_failure_mid_publish_leaves_the_previous_partition(lake, tmp_path, s3_lake, fail_on_copy):
+# Writes when 30 rows in 4 parts replace 10 rows in 2: staging uploads of the 2 replaced parts (1-2), backups
+# of 2 parts + manifest (3-5), 2 copies over published parts (6-7), 2 new parts (8-9), the manifest (10).
+@pytest.mark.parametrize("fail_on_write", [2, 4, 6, 7, 8, 9, 10])
+def test_s3_failure_mid_publish_leaves_the_previous_partition(lake, tmp_path, s3_lake, fail_on_write):
     storage, layout = lake
     prefix = layout.partition_prefix(ACCOUNT, DAY)
     publish_partition(storage, layout, _manifest(10), _parts(tmp_path, "old", 10, 8), None)
     before = {k: storage.get_bytes(k) for k in _keys(storage, prefix)}
-    failing = FailingStorage(s3_lake.aws_conn_id, s3_lake.bucket, fail_on_copy=fail_on_copy)
-    # 3 old objects are backed up (copies 1-3), then 4 new parts are copied (4-7): fail at each stage.
+    failing = FailingStorage(s3_lake.aws_conn_id, s3_lake.bucket, fail_on_write=fail_on_write)
     with pytest.raises(PublishError, match="previous partition"):
         publish_partition(failing, layout, _manifest(30), _parts(tmp_path, "new", 30, 8), None)
+    assert failing.client.writes >= fail_on_write
     after = {k: storage.get_bytes(k) for k in _keys(storage, prefix)}
     assert after == before
     assert list(storage.list_objects(layout.key("_staging"))) == []

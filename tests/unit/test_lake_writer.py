@@ -46,6 +46,12 @@ def test_row_groups_parts_compression_and_metadata(tmp_path):
     meta = pq.ParquetFile(parts[0].path).metadata
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [16, 16]
     assert meta.row_group(0).column(0).compression == "ZSTD"
+    encodings = {
+        meta.row_group(0).column(i).path_in_schema: meta.row_group(0).column(i).encodings
+        for i in range(meta.num_columns)
+    }
+    assert "RLE_DICTIONARY" in encodings["hangup_cause"]  # low cardinality: dictionary
+    assert "RLE_DICTIONARY" not in encodings["uuid"]  # unique: plain
     kv = meta.metadata
     assert kv[b"vobiz.account_id"] == ACCOUNT.encode()
     assert kv[b"vobiz.call_date"] == b"2026-05-11"
