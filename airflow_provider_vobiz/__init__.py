@@ -33,6 +33,24 @@ def get_provider_info() -> dict:
             }
         ],
         "hooks": [{"integration-name": "Vobiz", "python-modules": ["airflow_provider_vobiz.hooks.vobiz"]}],
+        "operators": [
+            {
+                "integration-name": "Vobiz",
+                "python-modules": [
+                    "airflow_provider_vobiz.operators.quality",
+                    "airflow_provider_vobiz.operators.summary_report",
+                    "airflow_provider_vobiz.operators.retention_report",
+                ],
+            }
+        ],
+        "transfers": [
+            {
+                "source-integration-name": "Vobiz",
+                "target-integration-name": "Amazon Simple Storage Service (S3)",
+                "python-module": "airflow_provider_vobiz.transfers.vobiz_to_s3",
+            }
+        ],
+        "extra-links": ["airflow_provider_vobiz.links.lake.VobizPartitionLink"],
         "connection-types": [
             {
                 "connection-type": "vobiz",

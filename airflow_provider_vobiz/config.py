@@ -40,3 +40,8 @@ CDR_PARTITION_ASSET = Asset(name="vobiz_cdr_partition")
 def var_template(name: str, default: object) -> str:
     """A Jinja expression reading Variable ``name`` at run time, falling back to ``default``."""
     return "{{ var.value.get(" + repr(name) + ", " + repr(str(default)) + ") }}"
+
+
+def setting_template(param: str, variable: str, default: object) -> str:
+    """A Jinja expression: DAG param ``param`` if set, else Variable ``variable``, else ``default``."""
+    return "{{ params.%s or var.value.get(%r, %r) }}" % (param, variable, str(default))  # noqa: UP031

@@ -24,14 +24,9 @@ from airflow_provider_vobiz.transfers.vobiz_to_s3 import VobizCdrToS3Operator
 CDR_PARTITIONS_ALIAS = AssetAlias(name="vobiz_cdr_partitions")
 
 
-def _setting(param: str, variable: str, default: object) -> str:
-    """Jinja: the DAG param if set, else the Airflow Variable, else the provider default."""
-    return "{{ params.%s or var.value.get(%r, %r) }}" % (param, variable, str(default))  # noqa: UP031
-
-
-LAKE_URI = _setting("lake_uri", config.VAR_LAKE_URI, config.DEFAULT_LAKE_URI)
-TIMEZONE = _setting("timezone", config.VAR_TIMEZONE, config.DEFAULT_TIMEZONE)
-METHOD = _setting("method", config.VAR_METHOD, config.DEFAULT_METHOD)
+LAKE_URI = config.setting_template("lake_uri", config.VAR_LAKE_URI, config.DEFAULT_LAKE_URI)
+TIMEZONE = config.setting_template("timezone", config.VAR_TIMEZONE, config.DEFAULT_TIMEZONE)
+METHOD = config.setting_template("method", config.VAR_METHOD, config.DEFAULT_METHOD)
 
 
 @dag(
@@ -49,11 +44,18 @@ METHOD = _setting("method", config.VAR_METHOD, config.DEFAULT_METHOD)
         "max_retry_delay": dt.timedelta(minutes=20),
     },
     params={
-        "lake_uri": Param("", type="string", description="s3://bucket/prefix; empty: Variable vobiz_lake_uri"),
-        "timezone": Param("", type="string", description="Partition timezone; empty: Variable vobiz_timezone"),
+        "lake_uri": Param(
+            "", type="string", description="s3://bucket/prefix; empty: Variable vobiz_lake_uri"
+        ),
+        "timezone": Param(
+            "", type="string", description="Partition timezone; empty: Variable vobiz_timezone"
+        ),
         "method": Param("", type="string", description="export or list; empty: Variable vobiz_method"),
         "repull_days": Param(
-            None, type=["null", "integer"], minimum=0, description="Days re-pulled for late CDRs; null: Variable"
+            None,
+            type=["null", "integer"],
+            minimum=0,
+            description="Days re-pulled for late CDRs; null: Variable",
         ),
         "account_id": Param("", type="string", description="Vobiz auth id; empty: the connection's login"),
         "vobiz_conn_id": Param(config.DEFAULT_VOBIZ_CONN_ID, type="string"),
@@ -68,7 +70,9 @@ def vobiz_cdr_ingest():
         """The run's own day first, then the re-pull days (newest first)."""
         from airflow.sdk import BaseHook, Variable
 
-        timezone = params.get("timezone") or Variable.get(config.VAR_TIMEZONE, default=config.DEFAULT_TIMEZONE)
+        timezone = params.get("timezone") or Variable.get(
+            config.VAR_TIMEZONE, default=config.DEFAULT_TIMEZONE
+        )
         repull = params.get("repull_days")
         if repull is None:
             repull = int(Variable.get(config.VAR_REPULL_DAYS, default=config.DEFAULT_REPULL_DAYS))

@@ -21,11 +21,6 @@ from airflow_provider_vobiz import config
 from airflow_provider_vobiz.operators.retention_report import TraiRetentionReportOperator
 
 
-def _setting(param: str, variable: str, default: object) -> str:
-    """Jinja: the DAG param if set, else the Airflow Variable, else the provider default."""
-    return "{{ params.%s or var.value.get(%r, %r) }}" % (param, variable, str(default))  # noqa: UP031
-
-
 @dag(
     dag_id=config.RETENTION_DAG_ID,
     description="Daily TRAI CDR retention inventory (two calendar years) and optional enforcement",
@@ -64,12 +59,12 @@ def _setting(param: str, variable: str, default: object) -> str:
 def vobiz_trai_retention():
     TraiRetentionReportOperator(
         task_id="retention_report",
-        lake_uri=_setting("lake_uri", config.VAR_LAKE_URI, config.DEFAULT_LAKE_URI),
-        account_id=_setting("account_id", config.VAR_ACCOUNT_ID, ""),
+        lake_uri=config.setting_template("lake_uri", config.VAR_LAKE_URI, config.DEFAULT_LAKE_URI),
+        account_id=config.setting_template("account_id", config.VAR_ACCOUNT_ID, ""),
         as_of="{{ params.as_of }}",
         aws_conn_id="{{ params.aws_conn_id }}",
         vobiz_conn_id="{{ params.vobiz_conn_id }}",
-        retention_years=_setting(
+        retention_years=config.setting_template(
             "retention_years", config.VAR_RETENTION_YEARS, config.DEFAULT_RETENTION_YEARS
         ),
         verify="{{ params.verify }}",

@@ -76,11 +76,11 @@ def test_three_day_backfill_through_the_scheduler(tmp_path, vobiz_simulator, s3_
             return None
 
         runs = _wait_for(finished_runs, 600, "the backfill's three runs to finish", stack)
-        states = {run["run_id"]: run["state"] for run in runs}
+        states = {run["dag_run_id"]: run["state"] for run in runs}
         assert all(state == "success" for state in states.values()), f"{states}\n{stack.logs()}"
 
         for run in runs:
-            tis = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run['run_id']}/taskInstances").json()[
+            tis = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances").json()[
                 "task_instances"
             ]
             assert tis and all(ti["state"] == "success" for ti in tis), json.dumps(tis, indent=1)[:3000]
