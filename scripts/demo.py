@@ -71,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         AWS_EC2_METADATA_DISABLED="true",
     )
 
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
     from airflow_provider_vobiz.simulator import SimulatorConfig, SimulatorServer
 
@@ -127,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         bag = DagBag(str(REPO / "dags"))
         if bag.import_errors:
             raise SystemExit(f"DAG import errors: {bag.import_errors}")
+        for dag in bag.dags.values():
+            for task in dag.tasks:
+                task.retries = 0  # the demo reports a failure at once instead of waiting out retry delays
         ingest = bag.dags["vobiz_cdr_ingest"]
 
         for day in days:
@@ -140,10 +147,17 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"vobiz_cdr_ingest failed for {day}; see the log above")
 
         run_reports(bag, days)
-        table = day_table(days)
-        print_table(table)
-        copied = copy_reports(out)
-        _say(f"Reports copied to {out} ({copied} files); open {out}/index.html")
+        copied = copy_lake(out)
+        print_table(day_table(days))
+        _say(f"The lake ({LAKE_URI} on the S3 server) is mirrored to {out / 'lake'} ({copied} objects):")
+        _say(f"  reports:    {out / 'index.html'} (HTML, PDF, CSV, JSON per day, month and as-of date)")
+        _say(f"  partitions: {out / 'lake' / 'cdr'} (Hive-style Parquet, one _manifest.json per day)")
+        _say(f"  quality:    {out / 'lake' / 'quality'} (validation.json and validation.html per day)")
+        _say(
+            '  query it:   .venv/bin/python -c "import duckdb; print(duckdb.sql(\\"SELECT call_date, count(*) '
+            f"FROM read_parquet('{out}/lake/cdr/**/*.parquet', hive_partitioning=true) GROUP BY ALL "
+            'ORDER BY 1\\"))"'
+        )
         _say(f"Done in {time.monotonic() - started:.0f}s.")
         if args.keep:
             keep_airflow_running(home)
@@ -157,24 +171,39 @@ def main(argv: list[str] | None = None) -> int:
 def run_reports(bag, days: list[dt.date]) -> None:
     """The summary (each day and the month) and retention report DAGs, through dag.test()."""
     last = days[-1]
-    summary = bag.dags.get("vobiz_trai_summary")
-    if summary is not None:
-        pass  # wired when the report DAGs land
-    retention = bag.dags.get("vobiz_trai_retention")
-    if retention is not None:
-        # As of the morning after the last ingested day: the window ends on that day. The demo bucket has
-        # Object Lock enabled, so the run also locks the new partitions (governance mode).
-        as_of = last + dt.timedelta(days=1)
+    summary = bag.dags["vobiz_trai_summary"]
+    for day in days:
+        # In production the ingest's Asset events trigger these runs; dag.test() runs them by hand.
         t0 = time.monotonic()
-        run = retention.test(
-            logical_date=dt.datetime.combine(as_of, dt.time(6), IST),
-            run_conf={"account_id": ACCOUNT, "object_lock_mode": "governance"},
+        run = summary.test(
+            logical_date=dt.datetime.combine(day + dt.timedelta(days=1), dt.time(1), IST),
+            run_conf={"account_id": ACCOUNT, "call_date": day.isoformat(), "lake_uri": LAKE_URI},
         )
-        _say(f"retention report as of {as_of}: {run.state} in {time.monotonic() - t0:.1f}s")
+        _say(f"summary report {day}: {run.state} in {time.monotonic() - t0:.1f}s")
         if run.state != "success":
-            raise SystemExit("vobiz_trai_retention failed; see the log above")
-        _say_retention(as_of)
-    _ = last
+            raise SystemExit(f"vobiz_trai_summary failed for {day}; see the log above")
+    month = days[0].strftime("%Y-%m")
+    t0 = time.monotonic()
+    run = bag.dags["vobiz_trai_summary_monthly"].test(
+        logical_date=dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time(6), IST),
+        run_conf={"account_id": ACCOUNT, "month": month, "lake_uri": LAKE_URI},
+    )
+    _say(f"summary report {month}: {run.state} in {time.monotonic() - t0:.1f}s")
+    if run.state != "success":
+        raise SystemExit(f"vobiz_trai_summary_monthly failed for {month}; see the log above")
+    retention = bag.dags["vobiz_trai_retention"]
+    # As of the morning after the last ingested day: the window ends on that day. The demo bucket has
+    # Object Lock enabled, so the run also locks the new partitions (governance mode).
+    as_of = last + dt.timedelta(days=1)
+    t0 = time.monotonic()
+    run = retention.test(
+        logical_date=dt.datetime.combine(as_of, dt.time(6), IST),
+        run_conf={"account_id": ACCOUNT, "object_lock_mode": "governance"},
+    )
+    _say(f"retention report as of {as_of}: {run.state} in {time.monotonic() - t0:.1f}s")
+    if run.state != "success":
+        raise SystemExit("vobiz_trai_retention failed; see the log above")
+    _say_retention(as_of)
 
 
 def _say_retention(as_of: dt.date) -> None:
@@ -228,30 +257,32 @@ def print_table(rows: list[dict]) -> None:
     print()
 
 
-def copy_reports(out: Path) -> int:
+def copy_lake(out: Path) -> int:
+    """Mirror the whole lake to ``out/lake`` and write ``out/index.html`` linking every report."""
     from airflow_provider_vobiz.lake.paths import LakeLayout
     from airflow_provider_vobiz.lake.storage import LakeStorage
 
     layout = LakeLayout.from_uri(LAKE_URI)
     storage = LakeStorage("aws_default", layout.bucket)
     shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    n = 0
-    links = []
-    for obj in storage.list_objects(layout.reports_root):
-        rel = obj["Key"][len(layout.reports_root) :]
-        target = out / rel
+    root = out / "lake"
+    copied, reports = 0, []
+    for obj in storage.list_objects(layout.key("")):
+        rel = obj["Key"][len(layout.prefix) :].lstrip("/")
+        target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "wb") as fh:
             for chunk in storage.iter_chunks(obj["Key"]):
                 fh.write(chunk)
-        links.append(rel)
-        n += 1
-    items = "\n".join(f'<li><a href="{rel}">{rel}</a></li>' for rel in sorted(links))
+        copied += 1
+        if obj["Key"].startswith(layout.reports_root):
+            reports.append(f"lake/{rel}")
+    items = "\n".join(f'<li><a href="{rel}">{rel}</a></li>' for rel in sorted(reports))
     (out / "index.html").write_text(
-        f"<!doctype html><meta charset='utf-8'><title>Vobiz demo reports</title><h1>Vobiz demo reports</h1><ul>{items}</ul>"
+        "<!doctype html><meta charset='utf-8'><title>Vobiz demo reports</title>"
+        f"<h1>Vobiz demo reports</h1><ul>{items}</ul>"
     )
-    return n
+    return copied
 
 
 def keep_airflow_running(home: Path) -> None:
