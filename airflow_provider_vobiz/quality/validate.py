@@ -361,7 +361,20 @@ def reconciliation_checks(manifest: dict[str, Any]) -> list[CheckResult]:
     )
     if api_total is None or records_read is None:
         check.error = "the manifest has no reconciliation figures (api_total, records_read)"
-    return [check]
+    # Malformed records are quarantined, not lost (DESIGN §8); the day is then incomplete evidence, which
+    # people must see, but the record itself is kept, so it is a warning rather than a failure.
+    rejected = (manifest.get("rejects") or {}).get("count") or 0
+    quarantine = CheckResult(
+        name="no_records_quarantined",
+        type="vobiz_reconciliation",
+        severity="warning",
+        success=rejected == 0,
+        family="reconciliation",
+        description="No API record was malformed and quarantined (rejects.jsonl)",
+        observed={"rejected": rejected},
+        expected={"rejected": 0},
+    )
+    return [check, quarantine]
 
 
 def status_of(checks: list[CheckResult]) -> str:

@@ -200,6 +200,12 @@ RECONCILIATION = [
     ("api total not all read", {"records_read": ROWS + 6}, None, "api_records_read"),
     ("rows missing from the files", None, {"row_count": ROWS + 1}, "rows_match_manifest"),
     ("in-window count disagrees", {"in_window": ROWS - 2}, None, "rows_match_api_in_window"),
+    (
+        "records quarantined",
+        None,
+        {"rejects": {"count": 2, "key": "quarantine/rejects.jsonl"}},
+        "no_records_quarantined",
+    ),
 ]
 
 
@@ -212,7 +218,7 @@ def test_reconciliation_with_the_api_is_part_of_the_result(s3_lake, clean, defec
         write_manifest(part.storage, part.layout, {**part.manifest(), **manifest})
     result = part.validate()
     assert [c.name for c in result.checks if not c.success] == [check], result.message()
-    assert result.status == "failed"
+    assert result.status == ("warning" if check == "no_records_quarantined" else "failed")
     assert check in result.message()
 
 
@@ -264,7 +270,11 @@ def test_user_suite_replaces_the_shipped_one(s3_lake, clean, tmp_path):
     path.write_text(json.dumps(suite))
     part = publish(s3_lake, clean)
     result = part.validate(suite_path=str(path))
-    assert [c.name for c in result.checks] == ["excellent_audio_only", "api_records_read"]
+    assert [c.name for c in result.checks] == [
+        "excellent_audio_only",
+        "api_records_read",
+        "no_records_quarantined",
+    ]
     assert result.status == "warning"
     assert result.suite_name == "strict_mos" and part.manifest()["quality"]["suite"] == "strict_mos"
 

@@ -231,12 +231,20 @@ def test_html_is_a_plain_escaped_table():
 
 
 def test_reconciliation_from_the_manifest():
-    (ok,) = reconciliation_checks({"reconciliation": {"api_total": 10, "records_read": 10}})
-    assert ok.success and ok.severity == "critical"
-    (short,) = reconciliation_checks({"reconciliation": {"api_total": 10, "records_read": 9}})
+    ok, clean = reconciliation_checks({"reconciliation": {"api_total": 10, "records_read": 10}})
+    assert ok.success and ok.severity == "critical" and clean.success
+    short, _ = reconciliation_checks({"reconciliation": {"api_total": 10, "records_read": 9}})
     assert not short.success and short.error is None
-    (absent,) = reconciliation_checks({})
+    absent, _ = reconciliation_checks({})
     assert not absent.success and "no reconciliation figures" in absent.error
+    _, quarantined = reconciliation_checks(
+        {"reconciliation": {"api_total": 10, "records_read": 10}, "rejects": {"count": 3}}
+    )
+    assert (
+        not quarantined.success
+        and quarantined.severity == "warning"
+        and quarantined.observed == {"rejected": 3}
+    )
     params = suite_parameters({"row_count": 7, "reconciliation": {"in_window": 7}})
     assert params["manifest_row_count"] == 7 and params["reconciliation_in_window"] == 7
     assert suite_parameters({})["manifest_row_count"] == -1
