@@ -193,10 +193,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def normalise_base_url(host: str | None, port: int | None = None) -> str:
+def normalise_base_url(host: str | None, port: int | None = None, *, allow_insecure_http: bool = False) -> str:
     """The API base URL from a connection's host (and port); https is required unless the host is loopback.
 
-    A host without a scheme (URI-form connections) is taken as https.
+    A host without a scheme (URI-form connections) is taken as https. ``allow_insecure_http`` (the connection
+    extra of that name) admits plain http to other hosts, for a simulator on a private network such as the
+    docker-compose stack's; never use it for the real API.
     """
     if not host or not host.strip():
         raise ValueError(
@@ -213,7 +215,7 @@ def normalise_base_url(host: str | None, port: int | None = None) -> str:
     if port and parts.port is None:
         netloc = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
         url = f"{parts.scheme}://{netloc}:{port}{parts.path}"
-    if parts.scheme != "https" and not is_loopback(parts.hostname):
+    if parts.scheme != "https" and not allow_insecure_http and not is_loopback(parts.hostname):
         raise ValueError(
             f"refusing to send the Vobiz Auth Token over plain http to {parts.hostname}: "
             "use an https:// base URL (plain http is accepted only for loopback hosts such as 127.0.0.1)"
@@ -361,7 +363,11 @@ class VobizHook(BaseHook):
                 f"connection extra 'page_concurrency' must be <= {MAX_PAGE_CONCURRENCY}, got {concurrency}"
             )
         return _Settings(
-            base_url=normalise_base_url(conn.host, conn.port),
+            base_url=normalise_base_url(
+                conn.host,
+                conn.port,
+                allow_insecure_http=str(extra.get("allow_insecure_http", "")).strip().lower() in ("true", "1", "yes"),
+            ),
             auth_id=conn.login.strip(),
             token=token,
             timeout=_extra_number(extra, "timeout", DEFAULT_TIMEOUT, minimum=0.001, integer=False),

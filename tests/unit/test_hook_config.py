@@ -144,6 +144,15 @@ def test_plain_http_is_refused_when_the_hook_reads_the_connection(monkeypatch):
     assert TOKEN not in str(err.value)
 
 
+def test_plain_http_to_a_private_simulator_only_with_the_explicit_extra(monkeypatch):
+    # docker-compose's simulator is http://simulator:8765: not loopback, so it needs the opt-in extra.
+    _conn(monkeypatch, host="http://simulator:8765", extra={"allow_insecure_http": True})
+    assert VobizHook().base_url == "http://simulator:8765"
+    _conn(monkeypatch, host="http://simulator:8765", extra={"allow_insecure_http": "false"})
+    with pytest.raises(ValueError, match="plain http"):
+        VobizHook().base_url  # noqa: B018 - reading it validates the connection
+
+
 # ---------------------------------------------------------------- connection and extras
 
 
