@@ -32,7 +32,9 @@ class VobizCdrQualityOperator(BaseOperator):
     :param account_id: the Vobiz account (Auth ID); defaults to the login of ``vobiz_conn_id``. (templated)
     :param suite_path: a Great Expectations 1.x suite file; None uses the suite shipped with the provider.
         (templated)
-    :param aws_conn_id: the Airflow ``aws`` connection for the lake's bucket.
+    :param aws_conn_id: the Airflow ``aws`` connection for the lake's bucket. (templated)
+    :param revalidate: validate again even when the manifest already holds a verdict of this suite on this
+        content (by default such a day is left as it is, so a re-pull of an unchanged day rewrites nothing).
     :param vobiz_conn_id: the ``vobiz`` connection whose login is the account, when ``account_id`` is None.
     :param fail_on_warning: also fail the task when only warning-level expectations fail.
     """
@@ -50,6 +52,7 @@ class VobizCdrQualityOperator(BaseOperator):
         aws_conn_id: str | None = DEFAULT_AWS_CONN_ID,
         vobiz_conn_id: str = DEFAULT_VOBIZ_CONN_ID,
         fail_on_warning: bool = False,
+        revalidate: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -60,6 +63,7 @@ class VobizCdrQualityOperator(BaseOperator):
         self.aws_conn_id = aws_conn_id
         self.vobiz_conn_id = vobiz_conn_id
         self.fail_on_warning = fail_on_warning
+        self.revalidate = revalidate
 
     @cached_property
     def layout(self) -> LakeLayout:
@@ -83,6 +87,21 @@ class VobizCdrQualityOperator(BaseOperator):
             )
         return login
 
+    def _recorded_verdict(self, account: str, call_date: str) -> dict[str, Any] | None:
+        """The manifest's quality block if it judged this partition's current content with this suite."""
+        from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING, read_manifest
+        from airflow_provider_vobiz.quality.suite import load_suite
+
+        manifest = read_manifest(self.storage, self.layout, account, call_date) or {}
+        quality = manifest.get("quality") or {}
+        if quality.get("status", QUALITY_PENDING) == QUALITY_PENDING:
+            return None
+        if quality.get("content_sha256") != manifest.get("content_sha256"):
+            return None
+        if quality.get("suite_sha256") != load_suite(self.suite_path).sha256:
+            return None
+        return quality
+
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
@@ -97,6 +116,23 @@ class VobizCdrQualityOperator(BaseOperator):
             call_date,
             self.suite_path or "(shipped vobiz_cdr)",
         )
+        recorded = None if self.revalidate else self._recorded_verdict(account, call_date)
+        if recorded is not None:
+            self.log.info(
+                "Already validated with suite %s: %s on this exact content (%s); left as it is",
+                recorded.get("suite"),
+                recorded["status"],
+                recorded.get("content_sha256"),
+            )
+            if recorded["status"] == "failed" or (self.fail_on_warning and recorded["status"] == "warning"):
+                failed = recorded.get("failed_critical", []) + recorded.get("failed_warning", [])
+                counts = recorded.get("unexpected", {})
+                raise AirflowFailException(
+                    f"the recorded quality verdict of {call_date} is {recorded['status']}; failed: "
+                    + ", ".join(f"{name} ({counts.get(name, '?')} unexpected)" for name in failed)
+                    + f"; details in {recorded.get('validation_key') or 'validation.json'}"
+                )
+            return recorded
         result = validate_partition(self.storage, self.layout, account, call_date, self.suite_path)
         self.log.info(
             "Quality %s: %d rows, %d expectations, %d critical and %d warning failed, in %.1fs. Result: %s",

@@ -52,7 +52,7 @@ def _run(op: VobizCdrQualityOperator, lake) -> dict:
 
 def test_constructing_the_operator_touches_nothing():
     op = _operator(lake_uri="s3://nowhere/lake")
-    assert set(op.template_fields) == {"lake_uri", "call_date", "account_id", "suite_path"}
+    assert set(op.template_fields) == {"aws_conn_id", "lake_uri", "call_date", "account_id", "suite_path"}
     assert "storage" not in op.__dict__ and "layout" not in op.__dict__
 
 
@@ -109,3 +109,17 @@ def test_account_defaults_to_the_vobiz_connection_login(s3_lake, monkeypatch):
     op = VobizCdrQualityOperator(task_id="q", lake_uri=s3_lake.uri, call_date=DAY.isoformat())
     summary = op.execute({})
     assert summary["account_id"] == ACCOUNT and summary["status"] == "passed"
+
+
+def test_an_unchanged_day_keeps_its_verdict_unless_asked_to_revalidate(s3_lake):
+    storage, layout = _publish(s3_lake, clean_day(50, DAY, seed=5))
+    first = _run(_operator(lake_uri=s3_lake.uri), s3_lake)
+    key = layout.manifest_key(ACCOUNT, DAY)
+    etag = s3_lake.client().head_object(Bucket=s3_lake.bucket, Key=key)["ETag"]
+
+    again = _run(_operator(lake_uri=s3_lake.uri), s3_lake)
+    assert again["status"] == first["status"] == "passed"
+    assert s3_lake.client().head_object(Bucket=s3_lake.bucket, Key=key)["ETag"] == etag  # nothing rewritten
+
+    _run(_operator(lake_uri=s3_lake.uri, revalidate=True), s3_lake)
+    assert s3_lake.client().head_object(Bucket=s3_lake.bucket, Key=key)["ETag"] != etag
