@@ -193,7 +193,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def normalise_base_url(host: str | None, port: int | None = None, *, allow_insecure_http: bool = False) -> str:
+def normalise_base_url(
+    host: str | None, port: int | None = None, *, allow_insecure_http: bool = False
+) -> str:
     """The API base URL from a connection's host (and port); https is required unless the host is loopback.
 
     A host without a scheme (URI-form connections) is taken as https. ``allow_insecure_http`` (the connection
@@ -366,7 +368,8 @@ class VobizHook(BaseHook):
             base_url=normalise_base_url(
                 conn.host,
                 conn.port,
-                allow_insecure_http=str(extra.get("allow_insecure_http", "")).strip().lower() in ("true", "1", "yes"),
+                allow_insecure_http=str(extra.get("allow_insecure_http", "")).strip().lower()
+                in ("true", "1", "yes"),
             ),
             auth_id=conn.login.strip(),
             token=token,

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,10 +111,8 @@ class AirflowStack:
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
-                try:
+                with suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         for proc in self.procs:
             try:
                 proc.wait(timeout=30)
@@ -172,7 +170,5 @@ def airflow_stack(
     finally:
         stack.stop()
         if use_pg:
-            try:
+            with suppress(Exception):
                 _pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-            except Exception:
-                pass

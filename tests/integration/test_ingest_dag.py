@@ -95,7 +95,9 @@ def test_late_cdrs_restate_a_day_and_an_unchanged_day_is_left_alone(
     assert first["row_count"] == visible_then
 
     # Day 2's run a day later re-pulls day 1, whose late CDRs have arrived: day 1 is restated.
-    sim.set_now(_midnight_ist(day2 + dt.timedelta(days=1)).astimezone(dt.timezone.utc) + dt.timedelta(hours=2))
+    sim.set_now(
+        _midnight_ist(day2 + dt.timedelta(days=1)).astimezone(dt.timezone.utc) + dt.timedelta(hours=2)
+    )
     run = dag.test(logical_date=_midnight_ist(day2 + dt.timedelta(days=1)))
     assert run.state == "success"
     restated = _manifest(lake, account, day1)

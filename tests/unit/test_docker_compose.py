@@ -23,9 +23,15 @@ def _compose() -> dict:
 
 def test_the_full_stack_is_there():
     services = _compose()["services"]
-    assert {"postgres", "redis", "minio", "minio-init", "simulator", "airflow-init", *AIRFLOW_COMPONENTS} <= set(
-        services
-    )
+    assert {
+        "postgres",
+        "redis",
+        "minio",
+        "minio-init",
+        "simulator",
+        "airflow-init",
+        *AIRFLOW_COMPONENTS,
+    } <= set(services)
     for name, command in AIRFLOW_COMPONENTS.items():
         assert services[name]["command"] == command
         assert services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
