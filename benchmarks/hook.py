@@ -1,7 +1,7 @@
 """VobizHook throughput against the simulator over loopback: sequential paging (the reference) vs concurrent
 paging vs the streamed export, with a simulated network round trip per request.
 
-    PYTHONPATH=. python benchmarks/bench_hook.py [--calls 4000] [--rtt-ms 20]
+    PYTHONPATH=. python benchmarks/hook.py [--calls 4000] [--rtt-ms 20]
 
 Prints records/s of each method and its ratio to sequential paging measured in the same run, and the
 client's heap peak during the export (it streams to disk, so the peak stays far below the CSV's size).
