@@ -408,35 +408,40 @@ def compute_figures(
             "series_re": config.series_pattern,
         }
         blocks = _named_blocks("cube.sql")
-        con.execute(blocks.pop("create"))
+        create_sql = blocks.pop("create")
+        con.execute(create_sql)
         day_sql = blocks.pop("day")
         blocks.pop("", None)
         t0 = time.perf_counter()
         rows = 0
         days = [d for d in inputs if d.part_paths]
 
-        def load(day: DayInput) -> pa.Table:
+        def one_day(day: DayInput) -> tuple[int, pa.Table]:
+            """This day's cube rows, from its own DuckDB connection (days run two at a time)."""
             # A day's columns in Arrow (~180 MB per million calls), low-cardinality strings as dictionaries.
-            return open_dataset(fs, layout, [day], dictionary_columns=_DICTIONARY_COLUMNS).to_table(
+            table = open_dataset(fs, layout, [day], dictionary_columns=_DICTIONARY_COLUMNS).to_table(
                 columns=list(COLUMNS_READ)
             )
-
-        # Read the next day while DuckDB works on this one (both release the GIL): two days in memory at most.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="summary-read") as pool:
-            pending = pool.submit(load, days[0]) if days else None
-            for i, day in enumerate(days):
-                table = pending.result()
-                pending = pool.submit(load, days[i + 1]) if i + 1 < len(days) else None
-                con.register("cdr", table)
-                fixed, offset = _utc_offset_minutes(config.timezone, dt.date.fromisoformat(day.call_date))
-                day_values = {**values, "offset_fixed": fixed, "utc_offset_min": offset}
-                con.execute(_inline(day_sql, day_values))
-                day_rows = table.num_rows
+            fixed, offset = _utc_offset_minutes(config.timezone, dt.date.fromisoformat(day.call_date))
+            day_values = {**values, "offset_fixed": fixed, "utc_offset_min": offset}
+            worker = duckdb.connect(config={"threads": 1})
+            try:
+                worker.execute(create_sql)
+                worker.register("cdr", table)
+                worker.execute(_inline(day_sql, day_values))
                 for sql in blocks.values():
-                    con.execute(_inline(sql, day_values))
-                con.execute("DROP VIEW c")
-                con.unregister("cdr")
-                del table
+                    worker.execute(_inline(sql, day_values))
+                return table.num_rows, worker.sql("SELECT * FROM cube").to_arrow_table()
+            finally:
+                worker.close()
+
+        # Two days at a time (DuckDB and pyarrow release the GIL): memory is bounded by two days' columns.
+        workers = max(1, min(2, threads or 2))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="summary-day") as pool:
+            for i, (day, (day_rows, part)) in enumerate(zip(days, pool.map(one_day, days), strict=True)):
+                con.register("day_cube", part)
+                con.execute("INSERT INTO cube SELECT * FROM day_cube")
+                con.unregister("day_cube")
                 rows += day_rows
                 elapsed = time.perf_counter() - t0
                 log.info(
