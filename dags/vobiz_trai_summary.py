@@ -29,12 +29,18 @@ from airflow_provider_vobiz.config import (
     SUMMARY_DAG_ID,
     VAR_ACCOUNT_ID,
     VAR_LAKE_URI,
-    var_template,
 )
 from airflow_provider_vobiz.operators.summary_report import TraiSummaryReportOperator, days_from_asset_events
 
 MONTHLY_DAG_ID = f"{SUMMARY_DAG_ID}_monthly"
 DEFAULT_ARGS = {"owner": "compliance", "retries": 2, "retry_delay": dt.timedelta(minutes=5)}
+
+
+def _lake_uri(params: dict[str, Any]) -> str:
+    """The lake_uri param, else the Variable, else the default (params are not templates: resolve here)."""
+    from airflow.sdk import Variable
+
+    return (params.get("lake_uri") or "").strip() or Variable.get(VAR_LAKE_URI, default=DEFAULT_LAKE_URI)
 
 
 def _report_task(**kwargs: Any):
@@ -55,7 +61,9 @@ with DAG(
     params={
         "account_id": Param("", type="string", description="Manual runs: the account (auth id)."),
         "call_date": Param("", type="string", description="Manual runs: the IST day, YYYY-MM-DD."),
-        "lake_uri": Param(var_template(VAR_LAKE_URI, DEFAULT_LAKE_URI), type="string"),
+        "lake_uri": Param(
+            "", type="string", description="s3://bucket/prefix; empty: Variable vobiz_lake_uri"
+        ),
         "aws_conn_id": Param(DEFAULT_AWS_CONN_ID, type="string"),
     },
 ) as daily:
@@ -64,7 +72,8 @@ with DAG(
     def days_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
         """Each distinct (account, day) of the triggering partition events, or the params of a manual run."""
         context = get_current_context()
-        days = days_from_asset_events(context.get("triggering_asset_events"), params["lake_uri"])
+        lake_uri = _lake_uri(params)
+        days = days_from_asset_events(context.get("triggering_asset_events"), lake_uri)
         if not days:
             if not params.get("account_id") or not params.get("call_date"):
                 raise ValueError(
@@ -75,7 +84,7 @@ with DAG(
                 {
                     "account_id": params["account_id"],
                     "period": params["call_date"],
-                    "lake_uri": params["lake_uri"],
+                    "lake_uri": lake_uri,
                 }
             ]
         return days
@@ -94,14 +103,16 @@ with DAG(
     tags=["vobiz", "trai", "reports"],
     params={
         "account_id": Param(
-            var_template(VAR_ACCOUNT_ID, ""),
+            "",
             type="string",
-            description="The account (auth id); empty: every account in the lake.",
+            description="The account (auth id); empty: Variable vobiz_account_id, else every account in the lake.",
         ),
         "month": Param(
             "", type="string", description="YYYY-MM; empty: the month before the run's date (IST)."
         ),
-        "lake_uri": Param(var_template(VAR_LAKE_URI, DEFAULT_LAKE_URI), type="string"),
+        "lake_uri": Param(
+            "", type="string", description="s3://bucket/prefix; empty: Variable vobiz_lake_uri"
+        ),
         "aws_conn_id": Param(DEFAULT_AWS_CONN_ID, type="string"),
     },
 ) as monthly:
@@ -123,15 +134,19 @@ with DAG(
         else:
             when = context.get("logical_date") or context["dag_run"].run_after
             month = previous_month(when.astimezone(zoneinfo.ZoneInfo(DEFAULT_TIMEZONE)).date())
-        accounts = [a for a in [(params.get("account_id") or "").strip()] if a]
+        from airflow.sdk import Variable
+
+        lake_uri = _lake_uri(params)
+        account = (params.get("account_id") or Variable.get(VAR_ACCOUNT_ID, default="") or "").strip()
+        accounts = [account] if account else []
         if not accounts:
-            layout = LakeLayout.from_uri(params["lake_uri"])
+            layout = LakeLayout.from_uri(lake_uri)
             storage = LakeStorage(params["aws_conn_id"], layout.bucket)
             accounts = sorted(
                 p.rstrip("/").rsplit("account_id=", 1)[-1] for p in storage.list_prefixes(layout.cdr_root)
             )
         if not accounts:
-            raise ValueError(f"no account given and none found under {params['lake_uri']}/cdr/")
-        return [{"account_id": a, "period": month, "lake_uri": params["lake_uri"]} for a in accounts]
+            raise ValueError(f"no account given and none found under {lake_uri}/cdr/")
+        return [{"account_id": a, "period": month, "lake_uri": lake_uri} for a in accounts]
 
     _report_task().expand_kwargs(months_to_report())
