@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook, BaseOperator
 
 from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, DEFAULT_VOBIZ_CONN_ID
+from airflow_provider_vobiz.lake.access import LakeAccessMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_vobiz.lake.paths import LakeLayout
-    from airflow_provider_vobiz.lake.storage import LakeStorage
 
-
-class VobizCdrQualityOperator(BaseOperator):
+class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
     """Validate one day's CDR partition in the lake and keep the result beside it.
 
     Reads only the columns the suite needs, validates them with Great Expectations (an ephemeral context,
@@ -64,18 +61,6 @@ class VobizCdrQualityOperator(BaseOperator):
         self.vobiz_conn_id = vobiz_conn_id
         self.fail_on_warning = fail_on_warning
         self.revalidate = revalidate
-
-    @cached_property
-    def layout(self) -> LakeLayout:
-        from airflow_provider_vobiz.lake.paths import LakeLayout
-
-        return LakeLayout.from_uri(self.lake_uri)
-
-    @cached_property
-    def storage(self) -> LakeStorage:
-        from airflow_provider_vobiz.lake.storage import LakeStorage
-
-        return LakeStorage(self.aws_conn_id, self.layout.bucket)
 
     def _account(self) -> str:
         if self.account_id:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_provider_vobiz import config
+from airflow_provider_vobiz.lake.access import LakeAccessMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_vobiz.lake.paths import LakeLayout
-    from airflow_provider_vobiz.lake.storage import LakeStorage
 
 _FALSE = ("", "0", "false", "no", "off", "none")
 
@@ -34,7 +32,7 @@ def as_int(value: Any, name: str) -> int:
         raise ValueError(f"{name} must be an integer, got {value!r}") from None
 
 
-class TraiRetentionReportOperator(BaseOperator):
+class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
     """Inventory the retention window of one account's CDR lake and write the TRAI retention report.
 
     The report lands at ``{lake}/reports/trai_retention/account_id=…/as_of=…/retention.{csv,json,html,pdf}``.
@@ -118,18 +116,6 @@ class TraiRetentionReportOperator(BaseOperator):
         self.grace_days = grace_days
         self.timezone = timezone
         self.formats = tuple(formats)
-
-    @cached_property
-    def layout(self) -> LakeLayout:
-        from airflow_provider_vobiz.lake.paths import LakeLayout
-
-        return LakeLayout.from_uri(str(self.lake_uri).strip())
-
-    @cached_property
-    def storage(self) -> LakeStorage:
-        from airflow_provider_vobiz.lake.storage import LakeStorage
-
-        return LakeStorage(self.aws_conn_id or None, self.layout.bucket)
 
     def resolve_account(self) -> str:
         from airflow.sdk import BaseHook, Variable

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook, BaseOperator
 
 from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, HMAC_CONN_ID
-from airflow_provider_vobiz.lake.paths import REPORT_FORMATS, LakeLayout
+from airflow_provider_vobiz.lake.access import LakeAccessMixin
+from airflow_provider_vobiz.lake.paths import REPORT_FORMATS
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_vobiz.lake.storage import LakeStorage
     from airflow_provider_vobiz.reports.privacy import NumberPolicy
 
 
@@ -40,7 +39,7 @@ def days_from_asset_events(
     return [{"account_id": a, "period": d, "lake_uri": uri} for (a, d), uri in sorted(wanted.items())]
 
 
-class TraiSummaryReportOperator(BaseOperator):
+class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
     """Compute the TRAI summary report from the CDR lake and write it next to it.
 
     Reads only the period's partitions (and only the columns the metrics need), then writes
@@ -88,16 +87,6 @@ class TraiSummaryReportOperator(BaseOperator):
         if unknown:
             raise ValueError(f"unknown report formats {unknown}; choose from {list(REPORT_FORMATS)}")
         self.formats = tuple(dict.fromkeys([*formats, "json"]))
-
-    @cached_property
-    def layout(self) -> LakeLayout:
-        return LakeLayout.from_uri(self.lake_uri)
-
-    @cached_property
-    def storage(self) -> LakeStorage:
-        from airflow_provider_vobiz.lake.storage import LakeStorage
-
-        return LakeStorage(self.aws_conn_id, self.layout.bucket)
 
     def number_policy(self) -> NumberPolicy:
         """The phone-number policy; the key is read here and never logged or returned."""

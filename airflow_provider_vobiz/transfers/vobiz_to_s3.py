@@ -11,18 +11,17 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_vobiz.cdr.window import parse_day, zone
 from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, DEFAULT_TIMEZONE, DEFAULT_VOBIZ_CONN_ID
+from airflow_provider_vobiz.lake.access import LakeAccessMixin
 from airflow_provider_vobiz.lake.ingest import METHODS, IngestError, ingest_day
-from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.links.lake import PARTITION_URL_XCOM_KEY, VobizPartitionLink, partition_url
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_vobiz.hooks.vobiz import VobizHook
-    from airflow_provider_vobiz.lake.storage import LakeStorage
 
 
-class VobizCdrToS3Operator(BaseOperator):
+class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
     """Pull one day of CDRs from the Vobiz API and publish it as a partition of the Parquet lake.
 
     The day is ``call_date`` when given, else the data interval's start in ``timezone``. The query is padded
@@ -90,20 +89,10 @@ class VobizCdrToS3Operator(BaseOperator):
         self.memory_limit = memory_limit
 
     @cached_property
-    def layout(self) -> LakeLayout:
-        return LakeLayout.from_uri(str(self.lake_uri))
-
-    @cached_property
     def hook(self) -> VobizHook:
         from airflow_provider_vobiz.hooks.vobiz import VobizHook
 
         return VobizHook(vobiz_conn_id=self.vobiz_conn_id)
-
-    @cached_property
-    def storage(self) -> LakeStorage:
-        from airflow_provider_vobiz.lake.storage import LakeStorage
-
-        return LakeStorage(self.aws_conn_id, self.layout.bucket)
 
     def resolve_call_date(self, context: Context | dict[str, Any]) -> dt.date:
         """``call_date`` if set, else the data interval's start as a calendar day in ``timezone``."""
