@@ -271,7 +271,9 @@ def render_pdf(report: Report) -> bytes:
         lengths = []
         for j in range(ncols):
             longest = max(
-                [len(str(t.columns[j])) * 0.7] + [len(format_value(r[j])) for r in t.rows[:200]],
+                # A header may wrap between words but never inside one ("Inboun/d").
+                [len(str(t.columns[j])) * 0.7, max(map(len, str(t.columns[j]).split() or [""])) * 1.15]
+                + [len(format_value(r[j])) for r in t.rows[:200]],
                 default=4,
             )
             lengths.append(min(max(longest, 4), 40))
