@@ -19,7 +19,10 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "simulator.py": ([], ["--calls", "100000", "--pages", "200"]),
     "hook.py": ([], ["--calls", "5000"]),
-    "ingest.py": (["--scale-calls", "4000000"], ["--calls", "100000", "--runs", "1", "--list-calls", "20000"]),
+    "ingest.py": (
+        ["--scale-calls", "4000000"],
+        ["--calls", "100000", "--runs", "1", "--list-calls", "20000"],
+    ),
     "quality.py": ([], ["--rows", "100000", "--runs", "1"]),
     "retention.py": ([], []),
     "report.py": ([], ["--days", "3", "--rows", "100000", "--runs", "1"]),
