@@ -50,7 +50,11 @@ def get_provider_info() -> dict:
                 "python-module": "airflow_provider_vobiz.transfers.vobiz_to_s3",
             }
         ],
-        "extra-links": ["airflow_provider_vobiz.links.lake.VobizPartitionLink"],
+        "extra-links": [
+            "airflow_provider_vobiz.links.lake.VobizPartitionLink",
+            "airflow_provider_vobiz.links.lake.VobizValidationLink",
+            "airflow_provider_vobiz.links.lake.VobizReportLink",
+        ],
         "connection-types": [
             {
                 "connection-type": "vobiz",

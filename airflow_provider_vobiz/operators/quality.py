@@ -9,6 +9,7 @@ from airflow.sdk import BaseHook, BaseOperator
 
 from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, DEFAULT_VOBIZ_CONN_ID
 from airflow_provider_vobiz.lake.access import LakeAccessMixin
+from airflow_provider_vobiz.links.lake import VALIDATION_URL_XCOM_KEY, VobizValidationLink, push_object_link
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -37,6 +38,7 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
     """
 
     template_fields: Sequence[str] = ("aws_conn_id", "lake_uri", "call_date", "account_id", "suite_path")
+    operator_extra_links = (VobizValidationLink(),)
     ui_color = "#e8f4ea"
 
     def __init__(
@@ -117,8 +119,13 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
                     + ", ".join(f"{name} ({counts.get(name, '?')} unexpected)" for name in failed)
                     + f"; details in {recorded.get('validation_key') or 'validation.json'}"
                 )
+            if recorded.get("validation_html_key"):
+                push_object_link(
+                    context, self.storage, VALIDATION_URL_XCOM_KEY, recorded["validation_html_key"]
+                )
             return recorded
         result = validate_partition(self.storage, self.layout, account, call_date, self.suite_path)
+        push_object_link(context, self.storage, VALIDATION_URL_XCOM_KEY, result.html_key)
         self.log.info(
             "Quality %s: %d rows, %d expectations, %d critical and %d warning failed, in %.1fs. Result: %s",
             result.status.upper(),

@@ -10,6 +10,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_vobiz import config
 from airflow_provider_vobiz.lake.access import LakeAccessMixin
+from airflow_provider_vobiz.links.lake import REPORT_URL_XCOM_KEY, VobizReportLink, push_object_link
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -78,6 +79,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         "grace_days",
         "timezone",
     )
+    operator_extra_links = (VobizReportLink(),)
     ui_color = "#e8f1fb"
 
     def __init__(
@@ -194,6 +196,9 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
             formats=self.formats,
             dag_run=run_info,
         )
+        if "html" in uris:
+            html_key = self.layout.retention_report_key(account, as_of, "html")
+            push_object_link(context, self.storage, REPORT_URL_XCOM_KEY, html_key)
         totals = report["totals"]
         self.log.info(
             "Coverage %s: %d of %d days verified, %d gap(s), %d expiring within 30 days; report at %s",

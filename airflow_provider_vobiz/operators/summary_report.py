@@ -10,6 +10,7 @@ from airflow.sdk import BaseHook, BaseOperator
 from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, HMAC_CONN_ID
 from airflow_provider_vobiz.lake.access import LakeAccessMixin
 from airflow_provider_vobiz.lake.paths import REPORT_FORMATS
+from airflow_provider_vobiz.links.lake import REPORT_URL_XCOM_KEY, VobizReportLink, push_object_link
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -60,6 +61,7 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
 
     template_fields: Sequence[str] = ("account_id", "period", "lake_uri", "aws_conn_id", "settings")
     template_fields_renderers = {"settings": "json"}
+    operator_extra_links = (VobizReportLink(),)
     ui_color = "#e8f1fb"
 
     def __init__(
@@ -126,6 +128,9 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
         )
         outputs = {k: v for k, v in summary_mod.render_outputs(doc, policy).items() if k in self.formats}
         keys = summary_mod.publish(self.storage, self.layout, doc, outputs)
+        if "html" in keys:
+            html_key = self.layout.summary_report_key(self.account_id, self.period, "html")
+            push_object_link(context, self.storage, REPORT_URL_XCOM_KEY, html_key)
         if doc["missing_days"]:
             self.log.warning(
                 "%d day(s) missing from the lake: %s", len(doc["missing_days"]), doc["missing_days"]

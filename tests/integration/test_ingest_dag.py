@@ -41,6 +41,18 @@ def _asset_events(dag_run) -> list[dict]:
         return [dict(e.extra) for e in events]
 
 
+def _link_urls(dag_run, key: str) -> list[str]:
+    """The URLs the tasks stored for an extra link (as the api-server reads them)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(XComModel).filter(XComModel.run_id == dag_run.run_id, XComModel.key == key).all()
+        values = [r.value for r in rows]
+    # Stored as JSON; depending on the dialect the column hands back the decoded string or its JSON text.
+    return [json.loads(v) if isinstance(v, str) and v.startswith('"') else v for v in values]
+
+
 @pytest.fixture
 def ingest_dag(dagbag):
     """The ingest DAG without retries: a failing task must fail the test now, not after the retry delays."""
@@ -72,6 +84,13 @@ def test_three_days_with_repull(ingest_dag, vobiz_conn, ingest_env, monkeypatch)
         events = _asset_events(run)
         assert {e["call_date"] for e in events} >= {day.isoformat()}
         assert all(e["account_id"] == account and e["lake_uri"] == lake.uri for e in events)
+    # The extra links of the last run: each day's partition and its validation result, under the S3 endpoint.
+    partitions = _link_urls(run, "vobiz_partition_url")
+    validations = _link_urls(run, "vobiz_validation_url")
+    assert len(partitions) == len(validations) == 2
+    endpoint = lake.server.endpoint_url
+    assert all(u.startswith(f"{endpoint}/{lake.bucket}/lake/cdr/account_id={account}/") for u in partitions)
+    assert all(u.endswith("/validation.html") for u in validations)
     # The re-pulled days were unchanged: not restated, and not announced again.
     assert _manifest(lake, account, dt.date(2026, 3, 1))["history"] == []
     assert {e["call_date"] for e in _asset_events(run)} == {"2026-03-03"}
