@@ -18,7 +18,12 @@ from tests.e2e.airflow_stack import airflow_stack
 pytestmark = pytest.mark.e2e
 
 DAG_ID = "vobiz_cdr_ingest"
+SUMMARY_DAG_ID = "vobiz_trai_summary"
 DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"]
+
+
+def _exists(lake, key: str) -> bool:
+    return lake.client().list_objects_v2(Bucket=lake.bucket, Prefix=key).get("KeyCount", 0) > 0
 
 
 def _wait_for(predicate, timeout: float, what: str, stack):
@@ -38,9 +43,12 @@ def test_three_day_backfill_through_the_scheduler(tmp_path, vobiz_simulator, s3_
         "AIRFLOW_CONN_AWS_DEFAULT": s3_lake.server.conn_json(),
         "AIRFLOW_VAR_VOBIZ_LAKE_URI": s3_lake.uri,
         "AIRFLOW_VAR_VOBIZ_REPULL_DAYS": "0",
+        "AIRFLOW_CONN_VOBIZ_REPORT_HMAC": '{"conn_type": "generic", "password": "e2e-hmac-key-0123456789"}',
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
     }
     with airflow_stack(tmp_path / "airflow", extra_env, require_postgres=in_ci) as stack:
+        layout = LakeLayout.from_uri(s3_lake.uri)
+        account = vobiz_simulator.config.auth_id
         with capsys.disabled():
             print(f"\n[e2e] metadata database: {stack.database}")
         stack.start("api-server", "scheduler", "dag-processor")
@@ -86,13 +94,26 @@ def test_three_day_backfill_through_the_scheduler(tmp_path, vobiz_simulator, s3_
             assert tis and all(ti["state"] == "success" for ti in tis), json.dumps(tis, indent=1)[:3000]
         assert api.get(f"/api/v2/backfills/{backfill_id}").status_code == 200
 
+        # The partitions' Asset events trigger the summary DAG, which reports each announced day.
+        def summary_runs_done():
+            runs = api.get(f"/api/v2/dags/{SUMMARY_DAG_ID}/dagRuns", params={"limit": 50}).json()["dag_runs"]
+            runs = [run for run in runs if run.get("run_type") == "asset_triggered"]
+            reported = {
+                day for day in DAYS if _exists(s3_lake, layout.summary_report_key(account, day, "json"))
+            }
+            if runs and all(run["state"] in ("success", "failed") for run in runs) and reported == set(DAYS):
+                return runs
+            return None
+
+        triggered = _wait_for(
+            summary_runs_done, 300, "asset-triggered summary reports of the three days", stack
+        )
+        assert all(run["state"] == "success" for run in triggered), json.dumps(triggered, indent=1)[:3000]
+
     # Each backfilled day is a published, validated partition in the lake.
-    layout = LakeLayout.from_uri(s3_lake.uri)
     client = s3_lake.client()
     for day in DAYS:
-        body = client.get_object(
-            Bucket=s3_lake.bucket, Key=layout.manifest_key(vobiz_simulator.config.auth_id, day)
-        )["Body"]
+        body = client.get_object(Bucket=s3_lake.bucket, Key=layout.manifest_key(account, day))["Body"]
         manifest = json.loads(body.read())
         assert manifest["call_date"] == day
         assert manifest["row_count"] > 0
