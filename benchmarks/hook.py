@@ -14,7 +14,6 @@ import argparse
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,14 +22,9 @@ import tracemalloc
 from datetime import date
 
 import httpx
+from _servers import free_port
 
 from airflow_provider_vobiz.hooks.vobiz import VobizHook
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -41,7 +35,7 @@ def main() -> None:
     logging.disable(logging.INFO)  # progress lines would dominate the output
 
     # The simulator runs in its own process, so the heap figures below are the client's alone.
-    port, token, day = _free_port(), "bench-token-000001", date(2026, 3, 1)
+    port, token, day = free_port(), "bench-token-000001", date(2026, 3, 1)
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "-m", "airflow_provider_vobiz.simulator", "--port", str(port), "--auth-token", token,

@@ -23,12 +23,14 @@ import json
 import os
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
+
+from _servers import moto_s3_server
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -38,22 +40,6 @@ DAY = dt.date(2026, 3, 2)
 BUCKET = "vobiz-quality-bench"
 LAKE_URI = f"s3://{BUCKET}/lake"
 CASES = ("validate", "validate+fingerprint", "read (reference)", "read all columns")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"moto_server did not listen on port {port} within {timeout}s")
 
 
 def _env(endpoint: str) -> None:
@@ -188,15 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     # A SIGTERM still stops the S3 server (finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # moto's server in its own process, as S3 would be: in-process it would share this process's GIL.
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    servers = ExitStack()
+    endpoint = servers.enter_context(moto_s3_server())
     try:
-        _wait_for_port(port)
-        endpoint = f"http://127.0.0.1:{port}"
         os.environ["VOBIZ_BENCH_ENDPOINT"] = endpoint
         _env(endpoint)
         seed(args.rows)
@@ -237,8 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             f"targets: under 15 s -> {'met' if v < 15 else 'MISSED'}; under 2 GB -> {'met' if vm < 2048 else 'MISSED'}"
         )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        servers.close()
     return 0
 
 

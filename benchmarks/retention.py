@@ -16,31 +16,16 @@ import argparse
 import datetime as dt
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
+
+from _servers import moto_s3_server
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"moto_server did not listen on port {port} within {timeout}s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,14 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("AIRFLOW_HOME", str(Path("/tmp") / "vobiz-bench-airflow"))
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     # moto's server in its own process, as S3 would be: in-process it would share this process's GIL.
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait_for_port(port)
-    endpoint = f"http://127.0.0.1:{port}"
+    servers = ExitStack()
+    endpoint = servers.enter_context(moto_s3_server())
     os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
         {"conn_type": "aws", "login": "bench", "password": "bench", "extra": {"endpoint_url": endpoint}}
     )
@@ -138,8 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build + render four formats:                          {render_s:6.2f} s ({sizes})")
         return 0
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        servers.close()
 
 
 if __name__ == "__main__":
