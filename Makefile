@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	$(BIN)/python scripts/demo.py $(if $(KEEP),--keep,)
+	$(BIN)/python scripts/demo.py $(if $(KEEP),--keep,) $(if $(VERBOSE),--verbose,)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

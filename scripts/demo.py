@@ -51,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--keep", action="store_true", help="keep an Airflow api-server with the reports page running"
     )
+    p.add_argument("--verbose", action="store_true", help="show every task's log (progress, counts, timings)")
     return p.parse_args(argv)
 
 
@@ -62,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     home = Path(tempfile.mkdtemp(prefix="vobiz-demo-airflow-"))
 
-    # Airflow reads its configuration at import: set everything first.
+    # Airflow reads its configuration at import: set everything first. The task logs (thousands of lines for
+    # a week) are hidden unless asked for; a failing task's error still shows.
+    if not args.verbose:
+        os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     os.environ.update(
         AIRFLOW_HOME=str(home),
         AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
@@ -123,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         _say(f"Vobiz API simulator on {sim.base_url}; S3 server on {s3_endpoint}; lake {LAKE_URI}")
         _say(f"Airflow home {home} (metadata database: SQLite)")
+        if not args.verbose:
+            _say("task logs are hidden: `make demo VERBOSE=1` shows them")
 
         from airflow.dag_processing.dagbag import DagBag
         from airflow.utils import db
