@@ -7,7 +7,7 @@ database when a DAG file is parsed.
 
 from __future__ import annotations
 
-from airflow.sdk import Asset
+from airflow.sdk import Asset, Param
 
 #: Airflow Variables and their defaults.
 VAR_LAKE_URI = "vobiz_lake_uri"
@@ -45,3 +45,8 @@ def var_template(name: str, default: object) -> str:
 def setting_template(param: str, variable: str, default: object) -> str:
     """A Jinja expression: DAG param ``param`` if set, else Variable ``variable``, else ``default``."""
     return "{{ params.%s or var.value.get(%r, %r) }}" % (param, variable, str(default))  # noqa: UP031
+
+
+def lake_uri_param() -> Param:
+    """The ``lake_uri`` DAG param every Vobiz DAG takes: empty means Variable ``vobiz_lake_uri``."""
+    return Param("", type="string", description=f"s3://bucket/prefix; empty: Variable {VAR_LAKE_URI}")

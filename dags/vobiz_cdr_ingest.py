@@ -44,9 +44,7 @@ METHOD = config.setting_template("method", config.VAR_METHOD, config.DEFAULT_MET
         "max_retry_delay": dt.timedelta(minutes=20),
     },
     params={
-        "lake_uri": Param(
-            "", type="string", description="s3://bucket/prefix; empty: Variable vobiz_lake_uri"
-        ),
+        "lake_uri": config.lake_uri_param(),
         "timezone": Param(
             "", type="string", description="Partition timezone; empty: Variable vobiz_timezone"
         ),

@@ -31,9 +31,7 @@ from airflow_provider_vobiz.operators.retention_report import TraiRetentionRepor
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5)},
     params={
-        "lake_uri": Param(
-            "", type="string", description="s3://bucket/prefix; empty: Variable vobiz_lake_uri"
-        ),
+        "lake_uri": config.lake_uri_param(),
         "account_id": Param(
             "", type="string", description="Vobiz auth id; empty: Variable vobiz_account_id, then the login"
         ),

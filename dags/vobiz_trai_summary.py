@@ -29,6 +29,7 @@ from airflow_provider_vobiz.config import (
     SUMMARY_DAG_ID,
     VAR_ACCOUNT_ID,
     VAR_LAKE_URI,
+    lake_uri_param,
 )
 from airflow_provider_vobiz.operators.summary_report import TraiSummaryReportOperator, days_from_asset_events
 
@@ -61,9 +62,7 @@ with DAG(
     params={
         "account_id": Param("", type="string", description="Manual runs: the account (auth id)."),
         "call_date": Param("", type="string", description="Manual runs: the IST day, YYYY-MM-DD."),
-        "lake_uri": Param(
-            "", type="string", description="s3://bucket/prefix; empty: Variable vobiz_lake_uri"
-        ),
+        "lake_uri": lake_uri_param(),
         "aws_conn_id": Param(DEFAULT_AWS_CONN_ID, type="string"),
     },
 ) as daily:
@@ -110,9 +109,7 @@ with DAG(
         "month": Param(
             "", type="string", description="YYYY-MM; empty: the month before the run's date (IST)."
         ),
-        "lake_uri": Param(
-            "", type="string", description="s3://bucket/prefix; empty: Variable vobiz_lake_uri"
-        ),
+        "lake_uri": lake_uri_param(),
         "aws_conn_id": Param(DEFAULT_AWS_CONN_ID, type="string"),
     },
 ) as monthly:
