@@ -129,7 +129,7 @@ def vobiz_cdr_ingest():
 
     announce(extracted, lake_uri=LAKE_URI)
 
-    @task(trigger_rule="all_done")
+    @task
     def notify(results: list[dict] | dict, lake_uri: str, *, params: dict) -> dict | None:
         """Whatever the days' outcomes: one digest of the days with warnings, and restated reported days."""
         from airflow.sdk import get_current_context
@@ -139,8 +139,9 @@ def vobiz_cdr_ingest():
         context = get_current_context()
         return ingest_alerts(results, lake_uri=lake_uri, aws_conn_id=params["aws_conn_id"], context=context)
 
-    # After every day's extract and quality; a leaf beside announce, so a failed day still fails the run.
-    extracted.operator.task_group >> notify(extracted, lake_uri=LAKE_URI)
+    # After every day's extract and quality, whatever their outcome. A teardown, so it never decides the
+    # run's state: a day that failed still fails the run.
+    extracted.operator.task_group >> notify(extracted, lake_uri=LAKE_URI).as_teardown()
 
 
 vobiz_cdr_ingest()
