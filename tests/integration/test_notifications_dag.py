@@ -12,7 +12,8 @@ import pytest
 from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.storage import LakeStorage
 
-from .test_summary_report import ACCOUNT, CLIS, CUSTOMERS, KEY, ORDINARY, SECOND, _day_records, _write_day
+from .test_summary_dag import lake_with_day  # noqa: F401 (a fixture)
+from .test_summary_report import ACCOUNT, CLIS, CUSTOMERS, KEY, SECOND, _day_records, _write_day
 
 pytestmark = pytest.mark.integration
 
@@ -30,20 +31,13 @@ def _no_full_number(text: str) -> None:
         assert number not in text and number.lstrip("+") not in text
 
 
-@pytest.fixture
-def summary_lake(s3_lake, monkeypatch):
-    layout = LakeLayout.from_uri(s3_lake.uri)
-    storage = LakeStorage(s3_lake.aws_conn_id, s3_lake.bucket)
-    _write_day(storage, layout, ORDINARY, _day_records(ORDINARY, 60, 0.5, 7), "passed")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_VOBIZ_REPORT_HMAC", json.dumps({"conn_type": "generic", "password": KEY.decode()})
-    )
-    monkeypatch.setenv("AIRFLOW_VAR_VOBIZ_LAKE_URI", s3_lake.uri)
-    return storage, layout
-
-
-def test_monthly_report_is_mailed_once_and_its_replacement_says_why(dagbag, summary_lake, notify_env, caplog):
-    storage, layout = summary_lake
+def test_monthly_report_is_mailed_once_and_its_replacement_says_why(
+    dagbag,
+    lake_with_day,  # noqa: F811 (the imported fixture)
+    notify_env,
+    caplog,
+):
+    storage, layout = lake_with_day
     mail, slack = notify_env
     dag = dagbag.dags["vobiz_trai_summary_monthly"]
     assert dag.test(**MONTHLY_RUN).state == "success"
@@ -133,8 +127,6 @@ def test_nothing_sent_unless_configured_and_a_refusing_server_leaves_the_run_gre
 ):
     from tests.fixtures.mail import smtp_conn_json
     from tests.fixtures.s3 import free_port
-
-    from .test_retention import seed_partition  # noqa: F401 (the lake is seeded by retention_lake)
 
     dag = dagbag.dags["vobiz_trai_retention"]
     caplog.set_level(logging.INFO)
