@@ -215,7 +215,8 @@ def alert_on_failure(context: Any) -> dict[str, str] | None:
         links.append(("The Airflow run", r))
     notice = None
     if storage is not None and layout is not None and day and len(day) == 10 and account != "unknown":
-        links.append(("Partition", partition_link(storage, layout, account, day)))
+        if storage.exists(layout.manifest_key(account, day)):  # a failed first extract published nothing
+            links.append(("Partition", partition_link(storage, layout, account, day)))
         if getattr(task, "task_type", "") == "VobizCdrQualityOperator":
             notice = _quality_notice(storage, layout, account, day, links)
     if notice is None:

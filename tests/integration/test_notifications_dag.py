@@ -239,3 +239,21 @@ def test_warnings_digest_and_restated_reported_day(
     assert "period=2026-03-01/summary.json" in body
     (warnings,) = [m for m in new if "Quality warnings" in m.subject]
     assert "2026-03-02" in warnings.subject
+
+
+def test_failed_extract_alerts_with_endpoint_status_and_day_never_the_token(
+    ingest, vobiz_simulator, notify_env, monkeypatch
+):
+    mail, slack = notify_env
+    wrong = json.loads(vobiz_simulator.conn_json()) | {"password": "wrong-token-123456"}
+    monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_DEFAULT", json.dumps(wrong))
+    assert _ingest_run(ingest, dt.date(2026, 3, 2)).state == "failed"
+
+    (alert,) = mail.received
+    assert alert.subject == "[Vobiz] Task failed, vobiz_cdr_ingest.ingest_day.extract[0], 2026-03-02"
+    body = _text(alert.body())
+    assert "HTTP status 401" in body and "Day 2026-03-02" in body
+    assert "API endpoint list" in body  # the export path asks the list endpoint for the total first
+    assert "/dags/vobiz_cdr_ingest/runs/" in alert.body() and "call_date=2026-03-02" not in alert.body()
+    for text in (alert.body(), *(p["json"]["text"] for p in slack.posts)):
+        assert "wrong-token-123456" not in text and "demo-token-0001" not in text
