@@ -127,3 +127,17 @@ def test_settings_are_off_by_default_and_bad_values_are_reported():
     assert any("'lots' is not a number" in p for p in s.problems)
     with pytest.raises(ValueError, match="not an e-mail address"):
         parse_recipients("x@", "r")
+
+
+def test_marker_keys_live_under_the_account_and_topic():
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+
+    layout = LakeLayout.from_uri("s3://b/lake")
+    digest = messages.digest("x")
+    assert layout.notification_marker_key("MA_1", "trai_summary/period=2026-10", digest) == (
+        f"lake/notifications/account_id=MA_1/trai_summary/period=2026-10/{digest}.json"
+    )
+    with pytest.raises(ValueError, match="topic"):
+        layout.notification_prefix("MA_1", "../cdr")
+    with pytest.raises(ValueError, match="digest"):
+        layout.notification_marker_key("MA_1", "alerts", "not-hex")
