@@ -18,6 +18,7 @@ import pendulum
 from airflow.sdk import AssetAlias, CronDataIntervalTimetable, Param, dag, task, task_group
 
 from airflow_provider_vobiz import config
+from airflow_provider_vobiz.notifications import alert_on_failure
 from airflow_provider_vobiz.operators.quality import VobizCdrQualityOperator
 from airflow_provider_vobiz.transfers.vobiz_to_s3 import VobizCdrToS3Operator
 
@@ -42,6 +43,7 @@ METHOD = config.setting_template("method", config.VAR_METHOD, config.DEFAULT_MET
         "retry_delay": dt.timedelta(minutes=2),
         "retry_exponential_backoff": True,
         "max_retry_delay": dt.timedelta(minutes=20),
+        "on_failure_callback": alert_on_failure,  # after the last retry; off until configured
     },
     params={
         "lake_uri": config.lake_uri_param(),
@@ -126,6 +128,20 @@ def vobiz_cdr_ingest():
         return announced
 
     announce(extracted, lake_uri=LAKE_URI)
+
+    @task
+    def notify(results: list[dict] | dict, lake_uri: str, *, params: dict) -> dict | None:
+        """Whatever the days' outcomes: one digest of the days with warnings, and restated reported days."""
+        from airflow.sdk import get_current_context
+
+        from airflow_provider_vobiz.notifications import ingest_alerts
+
+        context = get_current_context()
+        return ingest_alerts(results, lake_uri=lake_uri, aws_conn_id=params["aws_conn_id"], context=context)
+
+    # After every day's extract and quality, whatever their outcome. A teardown, so it never decides the
+    # run's state: a day that failed still fails the run.
+    extracted.operator.task_group >> notify(extracted, lake_uri=LAKE_URI).as_teardown()
 
 
 vobiz_cdr_ingest()

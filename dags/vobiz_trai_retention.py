@@ -18,6 +18,7 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag
 
 from airflow_provider_vobiz import config
+from airflow_provider_vobiz.notifications import alert_on_failure, deliver_retention_report
 from airflow_provider_vobiz.operators.retention_report import TraiRetentionReportOperator
 
 
@@ -29,7 +30,11 @@ from airflow_provider_vobiz.operators.retention_report import TraiRetentionRepor
     start_date=pendulum.datetime(2026, 1, 1, tz=config.DEFAULT_TIMEZONE),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5)},
+    default_args={
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=5),
+        "on_failure_callback": alert_on_failure,  # off until configured
+    },
     params={
         "lake_uri": config.lake_uri_param(),
         "account_id": Param(
@@ -71,6 +76,8 @@ def vobiz_trai_retention():
         lifecycle="{{ params.lifecycle }}",
         purge_expired="{{ params.purge_expired }}",
         grace_days="{{ params.grace_days }}",
+        # The retention alert (gaps, mismatches, unlocked days expiring) and the report by e-mail.
+        on_success_callback=deliver_retention_report,
     )
 
 

@@ -31,10 +31,16 @@ from airflow_provider_vobiz.config import (
     VAR_LAKE_URI,
     lake_uri_param,
 )
+from airflow_provider_vobiz.notifications import alert_on_failure, deliver_summary_report
 from airflow_provider_vobiz.operators.summary_report import TraiSummaryReportOperator, days_from_asset_events
 
 MONTHLY_DAG_ID = f"{SUMMARY_DAG_ID}_monthly"
-DEFAULT_ARGS = {"owner": "compliance", "retries": 2, "retry_delay": dt.timedelta(minutes=5)}
+DEFAULT_ARGS = {
+    "owner": "compliance",
+    "retries": 2,
+    "retry_delay": dt.timedelta(minutes=5),
+    "on_failure_callback": alert_on_failure,  # off until configured
+}
 
 
 def _lake_uri(params: dict[str, Any]) -> str:
@@ -46,7 +52,10 @@ def _lake_uri(params: dict[str, Any]) -> str:
 
 def _report_task(**kwargs: Any):
     return TraiSummaryReportOperator.partial(
-        task_id="trai_summary_report", aws_conn_id="{{ params.aws_conn_id }}", **kwargs
+        task_id="trai_summary_report",
+        aws_conn_id="{{ params.aws_conn_id }}",
+        on_success_callback=deliver_summary_report,  # e-mails the published report; off until configured
+        **kwargs,
     )
 
 

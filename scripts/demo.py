@@ -5,7 +5,8 @@
    simulator's clock one day per run, so late CDRs appear and the daily re-pull restates their partitions;
 3. runs the TRAI summary (daily and monthly) and retention report DAGs;
 4. prints a per-day table (calls, quality, restatements) and where everything is, copies the reports to
-   ``demo-output/`` and stops the servers. ``--keep`` (``make demo KEEP=1``) then keeps an Airflow api-server
+   ``demo-output/`` and the mails a local SMTP server received (reports, alerts) to ``demo-output/mail/``,
+   and stops the servers. ``--keep`` (``make demo KEEP=1``) then keeps an Airflow api-server
    with the compliance-reports page running until Ctrl-C.
 """
 
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             late_delay=dt.timedelta(hours=20),
         )
     ).start()
+    mail = start_mail(home)
     try:
         import boto3
 
@@ -155,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         run_reports(bag, days)
         copied = copy_lake(out)
         print_table(day_table(days))
+        say_mail(mail, home, out)
         _say(f"The lake ({LAKE_URI} on the S3 server) is mirrored to {out / 'lake'} ({copied} objects):")
         _say(f"  reports:    {out / 'index.html'} (HTML, PDF, CSV, JSON per day, month and as-of date)")
         _say(f"  partitions: {out / 'lake' / 'cdr'} (Hive-style Parquet, one _manifest.json per day)")
@@ -169,9 +172,34 @@ def main(argv: list[str] | None = None) -> int:
             keep_airflow_running(home)
         return 0
     finally:
+        mail.stop()
         sim.stop()
         s3.stop()
         shutil.rmtree(home, ignore_errors=True)
+
+
+def start_mail(home: Path):
+    """A local SMTP server (aiosmtpd, free port) and the notification Variables that send to it."""
+    from tests.fixtures.mail import MailSink
+
+    mail = MailSink(save_to=home / "mail").start()
+    os.environ.update(
+        AIRFLOW_CONN_VOBIZ_SMTP=mail.conn_json("vobiz-demo@example.test"),
+        AIRFLOW_VAR_VOBIZ_NOTIFY_SMTP_CONN_ID="vobiz_smtp",
+        AIRFLOW_VAR_VOBIZ_NOTIFY_REPORT_RECIPIENTS="compliance@example.test",
+        AIRFLOW_VAR_VOBIZ_NOTIFY_ALERT_RECIPIENTS="data-oncall@example.test",
+    )
+    return mail
+
+
+def say_mail(mail, home: Path, out: Path) -> None:
+    if (home / "mail").is_dir():
+        shutil.copytree(home / "mail", out / "mail")
+    _say(
+        f"{len(mail.received)} mail(s) sent to the local SMTP server on port {mail.port}, copies in {out / 'mail'}:"
+    )
+    for n, msg in enumerate(mail.received, 1):
+        _say(f"  {n:03d}.eml  to {', '.join(msg.rcpt_tos)}: {msg.subject}")
 
 
 def run_reports(bag, days: list[dt.date]) -> None:

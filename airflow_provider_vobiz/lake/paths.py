@@ -10,6 +10,7 @@ data as it is::
     {lake}/reports/trai_summary/account_id={auth_id}/period={YYYY-MM | YYYY-MM-DD}/summary.{csv,json,html,pdf}
     {lake}/reports/trai_retention/account_id={auth_id}/as_of={YYYY-MM-DD}/retention.{csv,json,html,pdf}
     {lake}/retention/deletions/account_id={auth_id}/{deleted_at}-{call_date}.json   (append-only log)
+    {lake}/notifications/account_id={auth_id}/{topic}/{digest}.json                  (what was sent, once)
     {lake}/_staging/...                                                            (in-flight writes)
 """
 
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 
 _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _PERIOD_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+_TOPIC_RE = re.compile(r"^[a-z][a-z0-9_]*(/[a-z_]+=[0-9A-Za-z_.-]+)?$")
+_DIGEST_RE = re.compile(r"^[0-9a-f]{16,64}$")
 _PARTITION_RE = re.compile(r"account_id=(?P<account>[^/]+)/call_date=(?P<day>\d{4}-\d{2}-\d{2})/")
 
 MANIFEST_NAME = "_manifest.json"
@@ -192,6 +195,19 @@ class LakeLayout:
     def deletion_log_key(self, account_id: str, call_date: dt.date | str, deleted_at: dt.datetime) -> str:
         stamp = deleted_at.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         return self.deletion_log_prefix(account_id) + f"{stamp}-{_day(call_date)}.json"
+
+    # -- notifications ----------------------------------------------------------------------------------
+    def notification_prefix(self, account_id: str, topic: str) -> str:
+        """Where the markers of what was sent about ``topic`` live, e.g. ``trai_summary/period=2026-10``."""
+        if not _TOPIC_RE.match(topic or ""):
+            raise ValueError(f"notification topic must look like name or name/key=value, got {topic!r}")
+        return self.key("notifications", f"account_id={_check_account(account_id)}", topic) + "/"
+
+    def notification_marker_key(self, account_id: str, topic: str, digest: str) -> str:
+        """The marker written once a notification with this ``digest`` (content + recipients) was sent."""
+        if not _DIGEST_RE.match(digest or ""):
+            raise ValueError(f"notification digest must be lowercase hex, got {digest!r}")
+        return self.notification_prefix(account_id, topic) + f"{digest}.json"
 
 
 def _check_format(ext: str) -> None:

@@ -1,0 +1,328 @@
+"""The Airflow side: task callbacks and the ingest DAG's last task, reading context, XCom and the lake.
+
+- :func:`deliver_summary_report`, :func:`deliver_retention_report`: ``on_success_callback`` of the report
+  tasks. They read the published JSON and PDF back from the lake (so the mail says exactly what the report
+  says and attaches the very bytes of the lake's PDF); the retention one also raises the retention alert.
+- :func:`alert_on_failure`: ``on_failure_callback`` (Airflow calls it only after the last retry). A quality
+  task's failure becomes the list of failed critical checks and their counts from ``validation.json``.
+- :func:`ingest_alerts`: the ingest DAG's last task: one digest of the days with warnings, and an alert for
+  days already reported that were restated.
+
+Each function returns normally whatever happens: a problem is a warning in the task's log.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from airflow_provider_vobiz.notifications import messages
+from airflow_provider_vobiz.notifications.delivery import SENT, Dispatcher, SentMarkers
+from airflow_provider_vobiz.notifications.messages import scrub
+from airflow_provider_vobiz.notifications.settings import NotifySettings
+
+if TYPE_CHECKING:
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+
+log = logging.getLogger(__name__)
+
+
+def never_fails(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Log any exception as a warning instead of raising: telling people must not change a task's outcome."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception as err:
+            log.warning("Notifications skipped (%s): %s: %s", func.__name__, type(err).__name__, scrub(err))
+            return None
+
+    return wrapper
+
+
+def load_settings() -> NotifySettings:
+    settings = NotifySettings.from_variables()
+    for problem in settings.problems:
+        log.warning("Notification setting ignored: %s", problem)
+    return settings
+
+
+# -- links ----------------------------------------------------------------------------------------------------
+def run_link(settings: NotifySettings, context: Any) -> str | None:
+    ti = context.get("ti")
+    if ti is None:
+        return None
+    return f"{settings.base_url}/dags/{ti.dag_id}/runs/{quote(ti.run_id, safe='')}"
+
+
+def report_link(settings: NotifySettings, kind: str, account_id: str, period: str) -> str:
+    """The report's PDF on the Compliance reports page (behind Airflow's sign-in)."""
+    from airflow_provider_vobiz.plugins.compliance import URL_PREFIX
+
+    return f"{settings.base_url}{URL_PREFIX}/reports/{kind}/{account_id}/{period}/pdf?inline=true"
+
+
+def object_link(storage: LakeStorage, key: str) -> str:
+    from airflow_provider_vobiz.links.lake import object_url
+
+    return object_url(
+        storage.bucket, key, storage.hook.conn_config.endpoint_url, storage.hook.conn_region_name
+    )
+
+
+def partition_link(storage: LakeStorage, layout: LakeLayout, account_id: str, day: str) -> str:
+    from airflow_provider_vobiz.links.lake import partition_url
+
+    return partition_url(
+        storage.bucket,
+        layout.partition_prefix(account_id, day),
+        storage.hook.conn_config.endpoint_url,
+        storage.hook.conn_region_name,
+    )
+
+
+# -- the lake of a task ---------------------------------------------------------------------------------------
+def lake_of(task: Any) -> tuple[LakeStorage, LakeLayout]:
+    """The task's own lake (operators with ``lake_uri``), else the Variable's lake on ``aws_default``."""
+    from airflow_provider_vobiz import config
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+
+    if getattr(task, "lake_uri", None) and hasattr(task, "storage"):
+        return task.storage, task.layout
+    from airflow.sdk import Variable
+
+    layout = LakeLayout.from_uri(Variable.get(config.VAR_LAKE_URI, default=config.DEFAULT_LAKE_URI))
+    return LakeStorage(
+        getattr(task, "aws_conn_id", None) or config.DEFAULT_AWS_CONN_ID, layout.bucket
+    ), layout
+
+
+def _task_result(context: Any) -> dict[str, Any]:
+    ti = context["ti"]
+    value = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)
+    return value if isinstance(value, dict) else {}
+
+
+# -- report delivery -----------------------------------------------------------------------------------------
+@never_fails
+def deliver_summary_report(context: Any) -> dict[str, str] | None:
+    """``on_success_callback`` of the summary report task: e-mail the monthly report (daily ones too when
+    ``vobiz_notify_daily_reports`` is true)."""
+    result, task = _task_result(context), context["task"]
+    account = str(result.get("account_id") or getattr(task, "account_id", ""))
+    period = str(result.get("period") or getattr(task, "period", ""))
+    return _deliver_report(context, "summary", account, period, is_routine=len(period) == 10)
+
+
+@never_fails
+def deliver_retention_report(context: Any) -> dict[str, str] | None:
+    """``on_success_callback`` of the retention report task: the retention alert (gaps, checksum mismatches,
+    unlocked days expiring) whenever there is one, and the report itself as of the 1st of each month (every
+    day when ``vobiz_notify_daily_reports`` is true)."""
+    result, task = _task_result(context), context["task"]
+    account = str(result.get("account_id") or getattr(task, "account_id", ""))
+    as_of = str(result.get("as_of") or getattr(task, "as_of", ""))
+    return _deliver_report(context, "retention", account, as_of, is_routine=not as_of.endswith("-01"))
+
+
+def _deliver_report(
+    context: Any, kind: str, account: str, period: str, *, is_routine: bool
+) -> dict[str, str]:
+    settings = load_settings()
+    if not settings.enabled:
+        log.info("Notifications are off (no vobiz_notify_* Variable set): no e-mail for this report")
+        return {}
+    storage, layout = lake_of(context["task"])
+    key_of = layout.summary_report_key if kind == "summary" else layout.retention_report_key
+    json_bytes = storage.get_bytes(key_of(account, period, "json"))
+    import json
+
+    doc = json.loads(json_bytes)
+    markers = SentMarkers(storage, layout)
+    dispatcher = Dispatcher(settings, markers, context)
+    links = (report_link(settings, kind, account, period), run_link(settings, context))
+    results: dict[str, str] = {}
+    if kind == "retention":
+        alert = messages.retention_alert(doc, report_link=links[0], run_link=links[1])
+        if alert is not None:
+            results.update({f"alert_{k}": v for k, v in dispatcher.deliver(alert).items()})
+    if is_routine and not settings.daily_reports:
+        log.info("The %s report of %s is not e-mailed (vobiz_notify_daily_reports is off)", kind, period)
+        return results
+    pdf_key = key_of(account, period, "pdf")
+    pdf = storage.get_bytes(pdf_key) if storage.exists(pdf_key) else None
+    fingerprint = messages.report_fingerprint(doc)
+    previous = markers.latest(account, _report_topic(kind, period), other_than=fingerprint)
+    notice = messages.report_notice(
+        kind,
+        doc,
+        pdf=pdf,
+        max_attachment_bytes=settings.max_attachment_bytes,
+        report_link=links[0],
+        run_link=links[1],
+        previous=previous,
+    )
+    results.update(
+        dispatcher.deliver(
+            notice,
+            report_key=layout.s3_uri(key_of(account, period, "json")),
+            report_sha256=hashlib.sha256(json_bytes).hexdigest(),
+            generated_at=doc.get("generated_at"),
+        )
+    )
+    return results
+
+
+def _report_topic(kind: str, period: str) -> str:
+    return f"trai_{kind}/{'period' if kind == 'summary' else 'as_of'}={period}"
+
+
+# -- alerts ----------------------------------------------------------------------------------------------------
+@never_fails
+def alert_on_failure(context: Any) -> dict[str, str] | None:
+    """``on_failure_callback``: a task failed after its last retry. Names the endpoint, status and day for
+    API failures; lists the failed critical checks and their counts for a quality failure."""
+    settings = load_settings()
+    if not (settings.email_to("alert") or settings.slack_conn_id):
+        return {}
+    from airflow_provider_vobiz import config
+
+    task, ti = context["task"], context["ti"]
+    error = context.get("exception")
+    day = _text(
+        getattr(task, "call_date", None) or getattr(task, "period", None) or getattr(task, "as_of", None)
+    )
+    account = _text(getattr(task, "account_id", None))
+    if not account:
+        from airflow.sdk import Variable
+
+        account = Variable.get(config.VAR_ACCOUNT_ID, default="") or "unknown"
+    markers = storage = layout = None
+    try:
+        storage, layout = lake_of(task)
+        markers = SentMarkers(storage, layout)
+    except Exception as err:
+        log.warning("No lake for the sent-notifications record (%s): alerts are not deduplicated", scrub(err))
+    links = [("Task log", ti.log_url)]
+    if (r := run_link(settings, context)) is not None:
+        links.append(("The Airflow run", r))
+    notice = None
+    if storage is not None and layout is not None and day and len(day) == 10 and account != "unknown":
+        if storage.exists(layout.manifest_key(account, day)):  # a failed first extract published nothing
+            links.append(("Partition", partition_link(storage, layout, account, day)))
+        if getattr(task, "task_type", "") == "VobizCdrQualityOperator":
+            notice = _quality_notice(storage, layout, account, day, links)
+    if notice is None:
+        notice = messages.task_failure_alert(
+            account_id=account,
+            dag_id=ti.dag_id,
+            task_id=ti.task_id if ti.map_index in (None, -1) else f"{ti.task_id}[{ti.map_index}]",
+            run_id=ti.run_id,
+            try_number=ti.try_number,
+            day=day or None,
+            error=error if isinstance(error, BaseException) else None,
+            links=links,
+        )
+    return Dispatcher(settings, markers, context).deliver(notice)
+
+
+def _quality_notice(
+    storage: LakeStorage, layout: LakeLayout, account: str, day: str, links: list[tuple[str, str]]
+) -> messages.Notice | None:
+    meta = _validation_meta(storage, layout, account, day)
+    if meta is None or meta.get("status") != "failed":
+        return None
+    links = [("Validation result", object_link(storage, layout.validation_key(account, day, "html"))), *links]
+    return messages.quality_failure_alert(meta, links=links)
+
+
+def _validation_meta(
+    storage: LakeStorage, layout: LakeLayout, account: str, day: str
+) -> dict[str, Any] | None:
+    validation = storage.get_json(layout.validation_key(account, day, "json")) or {}
+    meta = (validation.get("meta") or {}).get("vobiz")
+    return meta if isinstance(meta, dict) else None
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+@never_fails
+def ingest_alerts(
+    results: Sequence[dict[str, Any] | None] | dict[str, Any] | None,
+    *,
+    lake_uri: str,
+    aws_conn_id: str | None,
+    context: Any,
+) -> dict[str, Any] | None:
+    """The ingest DAG's last task: a digest of the run's days with warnings and an alert for restated days
+    that a published report already cites. ``results`` are the extract tasks' summaries (None for a day
+    whose extract failed: that one has its own failure alert)."""
+    settings = load_settings()
+    if not (settings.email_to("alert") or settings.slack_conn_id):
+        log.info("Alerts are off (no vobiz_notify_* Variable for alerts)")
+        return {}
+    from airflow_provider_vobiz.lake.manifest import read_manifest
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+
+    layout = LakeLayout.from_uri(str(lake_uri).strip())
+    storage = LakeStorage(aws_conn_id or None, layout.bucket)
+    markers = SentMarkers(storage, layout)
+    dispatcher = Dispatcher(settings, markers, context)
+    summaries = [results] if isinstance(results, dict) else [r for r in (results or []) if r]
+    link = run_link(settings, context)
+    by_account: dict[str, dict[str, list]] = {}
+    for s in summaries:
+        account, day = str(s["account_id"]), str(s["call_date"])
+        found = by_account.setdefault(account, {"warnings": [], "restated": []})
+        meta = _validation_meta(storage, layout, account, day)
+        if meta and meta.get("status") == "warning" and meta.get("content_sha256") == s.get("content_sha256"):
+            day_digest = messages.digest(meta.get("content_sha256"), meta.get("suite_sha256"))
+            if markers.get(account, f"quality_warning/call_date={day}", day_digest) is None:
+                html_link = object_link(storage, layout.validation_key(account, day, "html"))
+                found["warnings"].append((meta, html_link, day_digest))
+        if s.get("restated"):
+            cited = [
+                layout.s3_uri(key)
+                for key in (
+                    layout.summary_report_key(account, day, "json"),
+                    layout.summary_report_key(account, day[:7], "json"),
+                )
+                if storage.exists(key)
+            ]
+            if cited:
+                history = (read_manifest(storage, layout, account, day) or {}).get("history") or [{}]
+                found["restated"].append(
+                    {
+                        "call_date": day,
+                        "change": history[-1],
+                        "reports": cited,
+                        "link": partition_link(storage, layout, account, day),
+                    }
+                )
+    sent: dict[str, Any] = {}
+    for account, found in sorted(by_account.items()):
+        if found["warnings"]:
+            notice = messages.warnings_digest(
+                account, [(m, h) for m, h, _ in found["warnings"]], run_link=link
+            )
+            outcome = dispatcher.deliver(notice)
+            sent[f"{account}:warnings"] = outcome
+            if SENT in outcome.values():
+                for meta, _, day_digest in found["warnings"]:
+                    markers.put(
+                        account, f"quality_warning/call_date={meta['call_date']}", day_digest, {"sent": True}
+                    )
+        if found["restated"]:
+            notice = messages.restatement_alert(account, found["restated"], run_link=link)
+            sent[f"{account}:restated"] = dispatcher.deliver(notice)
+    return sent
