@@ -42,7 +42,9 @@ def ensure_api_pool() -> bool:
     slots = api_pool_slots()
     try:
         with create_session() as session:
-            session.add(Pool(pool=API_POOL, slots=slots, description=POOL_DESCRIPTION, include_deferred=False))
+            session.add(
+                Pool(pool=API_POOL, slots=slots, description=POOL_DESCRIPTION, include_deferred=False)
+            )
     except IntegrityError:  # another component created it first
         return False
     log.warning(

@@ -18,8 +18,8 @@ import pendulum
 from airflow.sdk import AssetAlias, CronDataIntervalTimetable, Param, dag, task, task_group
 
 from airflow_provider_vobiz import config
-from airflow_provider_vobiz.pools import API_POOL
 from airflow_provider_vobiz.operators.quality import VobizCdrQualityOperator
+from airflow_provider_vobiz.pools import API_POOL
 from airflow_provider_vobiz.transfers.vobiz_to_s3 import VobizCdrToS3Operator
 
 CDR_PARTITIONS_ALIAS = AssetAlias(name="vobiz_cdr_partitions")

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import httpx
 
+from airflow_provider_vobiz.hostname import WORKER_NAME_ENV
+
 REPO = Path(__file__).resolve().parents[2]
 PG_DSN = "postgresql+psycopg2://postgres@127.0.0.1:5432/{db}"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-#: Read by :func:`worker_hostname` in task processes: which Celery worker runs the task.
-WORKER_NAME_ENV = "VOBIZ_E2E_WORKER"
 
 
 def free_port() -> int:
@@ -45,6 +45,39 @@ def postgres_available() -> bool:
         return True
     except Exception:
         return False
+
+
+def require_celery_services() -> None:
+    """Skip the calling test unless PostgreSQL and Redis answer on loopback; with CI=true, fail instead."""
+    import pytest
+
+    checks = (
+        ("PostgreSQL on 127.0.0.1:5432", postgres_available()),
+        ("Redis on 127.0.0.1:6379", redis_available()),
+    )
+    missing = " and ".join(name for name, up in checks if not up)
+    if missing and os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true requires {missing} for the CeleryExecutor tests")
+    if missing:
+        pytest.skip(f"CeleryExecutor needs {missing}, which does not answer here")
+
+
+@contextmanager
+def postgres_database(owner: str = "postgres"):
+    """A fresh, uniquely named PostgreSQL database owned by ``owner`` (a login role made if absent); dropped
+    after. Yields its name."""
+    name = f"vobiz_e2e_{uuid.uuid4().hex[:10]}"
+    if owner != "postgres":
+        _pg_admin(
+            f"DO $$ BEGIN CREATE ROLE \"{owner}\" LOGIN PASSWORD '{owner}'; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+    _pg_admin(f'CREATE DATABASE "{name}" OWNER "{owner}"')
+    try:
+        yield name
+    finally:
+        with suppress(Exception):
+            _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def redis_available() -> bool:
@@ -76,11 +109,6 @@ def redis_database():
     finally:
         with suppress(Exception):
             db.flushdb()
-
-
-def worker_hostname() -> str:
-    """``[core] hostname_callable`` for several workers on one host: the worker's name, else the FQDN."""
-    return os.environ.get(WORKER_NAME_ENV) or socket.getfqdn()
 
 
 def _pg_admin(sql: str) -> None:
@@ -135,7 +163,7 @@ class AirflowStack:
             self.named[log_name] = proc
 
     def start_worker(self, name: str, concurrency: int = 2, queues: str = "default") -> None:
-        """A Celery worker called ``name`` (its ``task_instance.hostname`` too, via :func:`worker_hostname`),
+        """A Celery worker called ``name`` (its ``task_instance.hostname`` too, through the provider's hostname callable),
         with a log server port of its own: two workers on one host would otherwise collide."""
         self.start(
             f"celery worker --celery-hostname {name}@%h --concurrency {concurrency} --queues {queues}",
@@ -303,9 +331,9 @@ def airflow_stack(
     use_pg = postgres_available()
     if (require_postgres or celery) and not use_pg:
         raise RuntimeError("PostgreSQL on 127.0.0.1:5432 is required here but does not answer")
-    db_name = f"vobiz_e2e_{uuid.uuid4().hex[:10]}"
+    cleanup = ExitStack()
     if use_pg:
-        _pg_admin(f'CREATE DATABASE "{db_name}"')
+        db_name = cleanup.enter_context(postgres_database())
         sql_conn = PG_DSN.format(db=db_name)
         database = f"PostgreSQL database {db_name} on 127.0.0.1:5432"
     else:
@@ -334,7 +362,7 @@ def airflow_stack(
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         "PYTHONPATH": str(REPO),
     }
-    with ExitStack() as cleanup:
+    with cleanup:
         if celery:
             redis_db = cleanup.enter_context(redis_database())
             env.update(
@@ -342,7 +370,7 @@ def airflow_stack(
                     "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
                     "AIRFLOW__CELERY__BROKER_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}",
                     "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + sql_conn,
-                    "AIRFLOW__CORE__HOSTNAME_CALLABLE": f"{__name__}.worker_hostname",
+                    "AIRFLOW__CORE__HOSTNAME_CALLABLE": "airflow_provider_vobiz.hostname.worker_hostname",
                 }
             )
             database += f"; Celery broker Redis db {redis_db} on {REDIS_HOST}:{REDIS_PORT}"
@@ -353,6 +381,3 @@ def airflow_stack(
             yield stack
         finally:
             stack.stop()
-            if use_pg:
-                with suppress(Exception):
-                    _pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

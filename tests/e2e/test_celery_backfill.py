@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 from collections import Counter
 
@@ -29,8 +28,7 @@ from airflow_provider_vobiz.pools import API_POOL
 from tests.e2e.airflow_stack import (
     airflow_stack,
     pipeline_env,
-    postgres_available,
-    redis_available,
+    require_celery_services,
     summary_reports_done,
 )
 
@@ -47,19 +45,6 @@ def task_policy(task):
     task.retry_delay = dt.timedelta(seconds=3)
     task.retry_exponential_backoff = False
 '''
-
-
-@pytest.fixture
-def celery_services():
-    missing = [
-        name
-        for name, up in (("PostgreSQL on 127.0.0.1:5432", postgres_available()), ("Redis on 127.0.0.1:6379", redis_available()))
-        if not up
-    ]  # fmt: skip
-    if missing and os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true requires {' and '.join(missing)} for the CeleryExecutor test")
-    if missing:
-        pytest.skip(f"CeleryExecutor needs {' and '.join(missing)}, which does not answer here")
 
 
 def _partition(storage: LakeStorage, layout: LakeLayout, account: str, day: str) -> tuple[pa.Table, dict]:
@@ -85,8 +70,9 @@ def _overlapping(intervals: list[tuple[str, str]]) -> list[tuple]:
 
 
 def test_backfill_on_two_celery_workers_survives_a_killed_worker(
-    tmp_path, celery_services, simulator_factory, s3_lake, capsys
+    tmp_path, simulator_factory, s3_lake, capsys
 ):
+    require_celery_services()
     sim = simulator_factory(days=len(DAYS) + 1, calls_per_day=60)
     account = sim.config.auth_id
     layout = LakeLayout.from_uri(s3_lake.uri)
@@ -138,19 +124,12 @@ def test_backfill_on_two_celery_workers_survives_a_killed_worker(
         # Pool size 1: no two extracts ever ran at once, and the API saw one day's export at a time.
         assert len(extracts) == len(DAYS)
         assert not _overlapping([(ti["start_date"], ti["end_date"]) for ti in extracts])
+        # (Unpausing also started the latest scheduled run, whose day is outside the simulator's data.)
         windows = [q["start_date"] for endpoint, q, _ in sim.requests if endpoint == "export"]
         blocks = [w for i, w in enumerate(windows) if i == 0 or windows[i - 1] != w]
-        assert len(blocks) == len(set(blocks)) == len(DAYS), (
+        assert len(blocks) == len(set(blocks)) >= len(DAYS), (
             f"exports of different days interleaved: {windows}"
         )
-
-        # The partitions' Asset events trigger the summary DAG, which reports each day.
-        triggered = stack.wait_for(
-            lambda: summary_reports_done(stack, api, s3_lake, account, DAYS),
-            300,
-            "the week's summary reports",
-        )
-        assert {run["state"] for run in triggered} == {"success"}, json.dumps(triggered, indent=1)[:3000]
 
         # Kill: re-ingest the first day into a second lake, SIGKILL the worker running its extract (slowed
         # by the simulator so it is caught running), and the retry finishes on the other worker.
@@ -160,7 +139,9 @@ def test_backfill_on_two_celery_workers_survives_a_killed_worker(
             f"/api/v2/dags/{INGEST_DAG_ID}/dagRuns",
             json={
                 "dag_run_id": "kill-test",
-                "logical_date": f"{dt.date.fromisoformat(DAYS[0]) + dt.timedelta(days=1)}T00:00:00+05:30",
+                # A manual run's data interval is the last whole day before its logical date: DAYS[0]. (At
+                # midnight exactly it would share its logical date with the backfill's run of the next day.)
+                "logical_date": f"{dt.date.fromisoformat(DAYS[0]) + dt.timedelta(days=1)}T00:01:00+05:30",
                 "conf": {"lake_uri": killed_lake, "repull_days": 0},
             },
         )
@@ -197,6 +178,16 @@ def test_backfill_on_two_celery_workers_survives_a_killed_worker(
             f"SIGKILLed {victim} ({killed} processes) while it ran extract; try {extract['try_number']} "
             f"succeeded on {survivor} {time.monotonic() - killed_at:.0f}s later"
         )
+
+        # The partitions' Asset events trigger the summary DAG, which reports each day. Airflow 3.3 holds the
+        # events that arrive while it is at max_active_runs until a later event (apache/airflow#56050): here
+        # the kill run's, in production the next day's.
+        triggered = stack.wait_for(
+            lambda: summary_reports_done(stack, api, s3_lake, account, DAYS),
+            300,
+            "the week's summary reports",
+        )
+        assert {run["state"] for run in triggered} == {"success"}, json.dumps(triggered, indent=1)[:3000]
 
     # Every day's partition holds exactly the simulator's calls of that IST day: none missing, none twice.
     for day in DAYS:
