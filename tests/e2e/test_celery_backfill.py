@@ -4,7 +4,7 @@ api-server, scheduler, dag-processor, triggerer and two ``airflow celery worker`
 of the test's own and a fresh PostgreSQL database (metadata and Celery results). PostgreSQL and Redis are
 required in CI (CI=true); elsewhere the test is skipped when either does not answer.
 
-Test-only settings keep it to a few minutes: a 30 s task heartbeat timeout (Airflow's default is 300 s) and,
+Test-only settings keep it to a few minutes: a 20 s task heartbeat timeout (Airflow's default is 300 s) and,
 through a cluster policy in the test's own ``airflow_local_settings.py``, a 3 s retry delay (the DAG's is 2 min).
 """
 
@@ -82,7 +82,7 @@ def test_backfill_on_two_celery_workers_survives_a_killed_worker(
     (home / "config" / "airflow_local_settings.py").write_text(TEST_POLICY)
     extra_env = {
         **pipeline_env(sim, s3_lake),
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
         # One export at a time, whatever the number of workers: the pool's size is the API's budget.
         "AIRFLOW__VOBIZ__API_POOL_SLOTS": "1",
@@ -180,8 +180,8 @@ def test_backfill_on_two_celery_workers_survives_a_killed_worker(
         )
 
         # The partitions' Asset events trigger the summary DAG, which reports each day. Airflow 3.3 holds the
-        # events that arrive while it is at max_active_runs until a later event (apache/airflow#56050): here
-        # the kill run's, in production the next day's.
+        # events that arrive while it is at max_active_runs until a later event comes (an upstream bug,
+        # github.com/apache/airflow/issues/56050): here the kill run's, in production the next day's.
         triggered = stack.wait_for(
             lambda: summary_reports_done(stack, api, s3_lake, account, DAYS),
             300,
