@@ -63,13 +63,13 @@ def require_celery_services() -> None:
 
 
 @contextmanager
-def postgres_database(owner: str = "postgres"):
-    """A fresh, uniquely named PostgreSQL database owned by ``owner`` (a login role made if absent); dropped
-    after. Yields its name."""
+def postgres_database(owner: str = "postgres", password: str = ""):
+    """A fresh, uniquely named PostgreSQL database owned by ``owner`` (a login role with ``password``, made if
+    absent); dropped after. Yields its name."""
     name = f"vobiz_e2e_{uuid.uuid4().hex[:10]}"
     if owner != "postgres":
         _pg_admin(
-            f"DO $$ BEGIN CREATE ROLE \"{owner}\" LOGIN PASSWORD '{owner}'; "
+            f"DO $$ BEGIN CREATE ROLE \"{owner}\" LOGIN PASSWORD '{password}'; "
             "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
         )
     _pg_admin(f'CREATE DATABASE "{name}" OWNER "{owner}"')

@@ -74,7 +74,10 @@ def test_the_compose_stack_backfills_and_serves_task_logs(tmp_path, s3_server, c
     api_port, sim_port = free_port(), free_port()
     moto_hostport = s3_server.endpoint_url.removeprefix("http://")
 
-    with postgres_database(owner=pg_env["POSTGRES_USER"]) as database, redis_database() as redis_db:
+    with (
+        postgres_database(pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"]) as database,
+        redis_database() as redis_db,
+    ):
         hosts = {
             "redis:6379/0": f"{REDIS_HOST}:{REDIS_PORT}/{redis_db}",
             f"minio:{_container_port(services['minio'], 9000)}": moto_hostport,
