@@ -116,7 +116,7 @@ def test_backfill_on_two_celery_workers_survives_a_killed_worker(
         per_worker = Counter(ti["hostname"] for ti in tis)
         extracts = [ti for ti in tis if ti["task_id"].endswith("extract")]
         say(
-            f"{len(runs)} backfill runs, {len(tis)} ingest tasks per worker: {dict(sorted(per_worker.items()))}; "
+            f"{len(runs)} backfill runs; {len(tis)} ingest tasks, per worker: {dict(sorted(per_worker.items()))}; "
             f"extracts per worker: {dict(sorted(Counter(ti['hostname'] for ti in extracts).items()))}"
         )
         assert set(per_worker) == set(WORKERS), per_worker
