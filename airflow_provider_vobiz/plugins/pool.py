@@ -15,10 +15,9 @@ class ApiPoolListener:
 
     @hookimpl
     def on_starting(self, component: object) -> None:
-        from airflow.jobs.job import Job
-
-        # Task runners start too, but they have no database access (and need none).
-        if not isinstance(component, Job):
+        # Task runners start too, but they have no database access (and need none); checking the class by
+        # name keeps the server-side job module out of every task process.
+        if type(component).__name__ != "Job" or type(component).__module__ != "airflow.jobs.job":
             return
         from airflow_provider_vobiz.pools import ensure_api_pool
 
