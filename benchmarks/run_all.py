@@ -26,6 +26,8 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "quality.py": ([], ["--rows", "100000", "--runs", "1"]),
     "retention.py": ([], []),
     "report.py": ([], ["--days", "3", "--rows", "100000", "--runs", "1"]),
+    # Needs PostgreSQL and Redis on 127.0.0.1, as the CeleryExecutor tests do.
+    "backfill.py": ([], ["--days", "4", "--calls", "500"]),
 }
 
 

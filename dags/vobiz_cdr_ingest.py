@@ -20,6 +20,7 @@ from airflow.sdk import AssetAlias, CronDataIntervalTimetable, Param, dag, task,
 from airflow_provider_vobiz import config
 from airflow_provider_vobiz.notifications import alert_on_failure
 from airflow_provider_vobiz.operators.quality import VobizCdrQualityOperator
+from airflow_provider_vobiz.pools import API_POOL
 from airflow_provider_vobiz.transfers.vobiz_to_s3 import VobizCdrToS3Operator
 
 CDR_PARTITIONS_ALIAS = AssetAlias(name="vobiz_cdr_partitions")
@@ -92,6 +93,8 @@ def vobiz_cdr_ingest():
     def ingest_day(call_date: str, account_id: str):
         extract = VobizCdrToS3Operator(
             task_id="extract",
+            # One slot per running export: the pool's size bounds the load a backfill puts on the API.
+            pool=API_POOL,
             vobiz_conn_id="{{ params.vobiz_conn_id }}",
             aws_conn_id="{{ params.aws_conn_id }}",
             lake_uri=LAKE_URI,

@@ -8,44 +8,22 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pytest
 
 from airflow_provider_vobiz.lake.paths import LakeLayout
-from tests.e2e.airflow_stack import airflow_stack
+from airflow_provider_vobiz.pools import API_POOL, DEFAULT_API_POOL_SLOTS
+from tests.e2e.airflow_stack import airflow_stack, pipeline_env, summary_reports_done
 
 pytestmark = pytest.mark.e2e
 
 DAG_ID = "vobiz_cdr_ingest"
-SUMMARY_DAG_ID = "vobiz_trai_summary"
 DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"]
-
-
-def _exists(lake, key: str) -> bool:
-    return lake.client().list_objects_v2(Bucket=lake.bucket, Prefix=key).get("KeyCount", 0) > 0
-
-
-def _wait_for(predicate, timeout: float, what: str, stack):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{stack.logs()}")
 
 
 def test_three_day_backfill_through_the_scheduler(tmp_path, vobiz_simulator, s3_lake, capsys):
     in_ci = os.environ.get("CI", "").lower() == "true"
-    extra_env = {
-        "AIRFLOW_CONN_VOBIZ_DEFAULT": vobiz_simulator.conn_json(),
-        "AIRFLOW_CONN_AWS_DEFAULT": s3_lake.server.conn_json(),
-        "AIRFLOW_VAR_VOBIZ_LAKE_URI": s3_lake.uri,
-        "AIRFLOW_VAR_VOBIZ_REPULL_DAYS": "0",
-        "AIRFLOW_CONN_VOBIZ_REPORT_HMAC": '{"conn_type": "generic", "password": "e2e-hmac-key-0123456789"}',
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-    }
+    extra_env = pipeline_env(vobiz_simulator, s3_lake)
     with airflow_stack(tmp_path / "airflow", extra_env, require_postgres=in_ci) as stack:
         layout = LakeLayout.from_uri(s3_lake.uri)
         account = vobiz_simulator.config.auth_id
@@ -55,58 +33,31 @@ def test_three_day_backfill_through_the_scheduler(tmp_path, vobiz_simulator, s3_
         stack.wait_healthy()
         api = stack.client()
 
-        _wait_for(
-            lambda: api.get(f"/api/v2/dags/{DAG_ID}").status_code == 200, 180, "the DAG to be parsed", stack
+        stack.unpause_when_parsed(api, DAG_ID)
+        backfill_id = stack.backfill(api, DAG_ID, DAYS, max_active_runs=3)
+        runs = stack.wait_for(
+            lambda: stack.finished_runs(api, DAG_ID, "backfill", len(DAYS)),
+            600,
+            "the backfill's three runs to finish",
         )
-        assert api.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).status_code == 200
-
-        # Scheduled runs of a CronDataIntervalTimetable have logical date = interval start (IST midnight).
-        r = api.post(
-            "/api/v2/backfills",
-            json={
-                "dag_id": DAG_ID,
-                "from_date": f"{DAYS[0]}T00:00:00+05:30",
-                "to_date": f"{DAYS[-1]}T00:00:00+05:30",
-                "max_active_runs": 3,
-                "reprocess_behavior": "none",
-                "run_backwards": False,
-                "dag_run_conf": {},
-            },
-        )
-        assert r.status_code == 200, r.text
-        backfill_id = r.json()["id"]
-
-        def finished_runs():
-            runs = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns", params={"limit": 50}).json()["dag_runs"]
-            runs = [run for run in runs if run.get("run_type") == "backfill"]
-            if len(runs) == len(DAYS) and all(run["state"] in ("success", "failed") for run in runs):
-                return runs
-            return None
-
-        runs = _wait_for(finished_runs, 600, "the backfill's three runs to finish", stack)
         states = {run["dag_run_id"]: run["state"] for run in runs}
         assert all(state == "success" for state in states.values()), f"{states}\n{stack.logs()}"
 
         for run in runs:
-            tis = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances").json()[
-                "task_instances"
-            ]
+            tis = stack.task_instances(api, DAG_ID, run["dag_run_id"])
             assert tis and all(ti["state"] == "success" for ti in tis), json.dumps(tis, indent=1)[:3000]
         assert api.get(f"/api/v2/backfills/{backfill_id}").status_code == 200
 
-        # The partitions' Asset events trigger the summary DAG, which reports each announced day.
-        def summary_runs_done():
-            runs = api.get(f"/api/v2/dags/{SUMMARY_DAG_ID}/dagRuns", params={"limit": 50}).json()["dag_runs"]
-            runs = [run for run in runs if run.get("run_type") == "asset_triggered"]
-            reported = {
-                day for day in DAYS if _exists(s3_lake, layout.summary_report_key(account, day, "json"))
-            }
-            if runs and all(run["state"] in ("success", "failed") for run in runs) and reported == set(DAYS):
-                return runs
-            return None
+        # No pool was made for this fresh database: starting the scheduler created vobiz_api, and said so.
+        pool = api.get(f"/api/v2/pools/{API_POOL}").json()
+        assert pool["slots"] == DEFAULT_API_POOL_SLOTS, pool
+        assert stack.logged(f"Pool {API_POOL} did not exist: created it with"), stack.logs()
 
-        triggered = _wait_for(
-            summary_runs_done, 300, "asset-triggered summary reports of the three days", stack
+        # The partitions' Asset events trigger the summary DAG, which reports each announced day.
+        triggered = stack.wait_for(
+            lambda: summary_reports_done(stack, api, s3_lake, account, DAYS),
+            300,
+            "asset-triggered summary reports of the three days",
         )
         assert all(run["state"] == "success" for run in triggered), json.dumps(triggered, indent=1)[:3000]
 

@@ -1,4 +1,4 @@
-"""docker-compose.yml cannot be started here (no Docker engine): check what can be checked without one."""
+"""docker-compose.yml's structure (tests/e2e/test_docker_compose_stack.py runs its services without Docker)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,22 @@ def test_connections_and_variables_are_valid():
     assert env["AIRFLOW_VAR_VOBIZ_LAKE_URI"].startswith("s3://vobiz-lake/")
     assert "postgresql" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
+
+
+def test_celery_settings_a_user_would_trip_on():
+    env = _compose()["services"]["airflow-worker"]["environment"]
+    # psycopg2 is the driver in the image: a bare db+postgresql:// would pick whatever SQLAlchemy defaults to.
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql+psycopg2://")
+    assert int(env["AIRFLOW__CELERY__WORKER_CONCURRENCY"]) >= 1
+    assert int(env["AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT"]) >= 3600
+    assert env["AIRFLOW__CORE__HOSTNAME_CALLABLE"] == "airflow_provider_vobiz.hostname.worker_hostname"
+    # Task logs of any worker reach the UI through the lake's bucket.
+    assert env["AIRFLOW__LOGGING__REMOTE_LOGGING"] == "True"
+    assert env["AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER"].startswith("s3://vobiz-lake/")
+    passwords = env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"].removeprefix(
+        "/opt/airflow/provider/"
+    )
+    assert (REPO / passwords).is_file()
 
 
 def test_the_simulator_service_uses_the_documented_cli():
