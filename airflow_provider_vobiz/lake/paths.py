@@ -5,7 +5,11 @@ data as it is::
 
     {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/part-{00000}.parquet
     {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_manifest.json
+    {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_manifests/{sha256}.json  (superseded versions)
+    {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_object_lock.json      (retention records: never in
+    {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_legal_hold.json        the manifest, which is immutable)
     {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/validation.json (+ validation.html)
+    {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/verdict.json     (the small verdict readers use)
     {lake}/quarantine/account_id={auth_id}/call_date={YYYY-MM-DD}/rejects.jsonl
     {lake}/reports/trai_summary/account_id={auth_id}/period={YYYY-MM | YYYY-MM-DD}/summary.{csv,json,html,pdf}
     {lake}/reports/trai_retention/account_id={auth_id}/as_of={YYYY-MM-DD}/retention.{csv,json,html,pdf}
@@ -24,6 +28,9 @@ _PERIOD_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 _PARTITION_RE = re.compile(r"account_id=(?P<account>[^/]+)/call_date=(?P<day>\d{4}-\d{2}-\d{2})/")
 
 MANIFEST_NAME = "_manifest.json"
+MANIFEST_ARCHIVE_DIR = "_manifests"
+OBJECT_LOCK_NAME = "_object_lock.json"
+LEGAL_HOLD_NAME = "_legal_hold.json"
 PART_TEMPLATE = "part-{index:05d}.parquet"
 REPORT_FORMATS = ("csv", "json", "html", "pdf")
 
@@ -94,11 +101,29 @@ class LakeLayout:
             self.key("cdr", f"account_id={_check_account(account_id)}", f"call_date={_day(call_date)}") + "/"
         )
 
-    def part_key(self, account_id: str, call_date: dt.date | str, index: int) -> str:
-        return self.partition_prefix(account_id, call_date) + PART_TEMPLATE.format(index=index)
+    def part_key(
+        self, account_id: str, call_date: dt.date | str, index: int, version: str | None = None
+    ) -> str:
+        """A part's key; ``version`` (the publish that wrote it) makes every version's parts new objects."""
+        name = PART_TEMPLATE.format(index=index)
+        if version:
+            name = name.replace(".parquet", f"-{version}.parquet")
+        return self.partition_prefix(account_id, call_date) + name
 
     def manifest_key(self, account_id: str, call_date: dt.date | str) -> str:
         return self.partition_prefix(account_id, call_date) + MANIFEST_NAME
+
+    def manifest_archive_key(self, account_id: str, call_date: dt.date | str, sha256: str) -> str:
+        """Where a superseded manifest version is kept, named by the sha256 of its exact bytes."""
+        return self.partition_prefix(account_id, call_date) + f"{MANIFEST_ARCHIVE_DIR}/{sha256}.json"
+
+    def object_lock_key(self, account_id: str, call_date: dt.date | str) -> str:
+        """The day's Object Lock record (``_``-prefixed: Hive, Spark and Athena skip it)."""
+        return self.partition_prefix(account_id, call_date) + OBJECT_LOCK_NAME
+
+    def legal_hold_key(self, account_id: str, call_date: dt.date | str) -> str:
+        """The day's legal-hold record (``_``-prefixed: Hive, Spark and Athena skip it)."""
+        return self.partition_prefix(account_id, call_date) + LEGAL_HOLD_NAME
 
     @staticmethod
     def is_part_key(key: str) -> bool:
@@ -120,6 +145,10 @@ class LakeLayout:
 
     def validation_key(self, account_id: str, call_date: dt.date | str, ext: str = "json") -> str:
         return self.quality_prefix(account_id, call_date) + f"validation.{ext}"
+
+    def verdict_key(self, account_id: str, call_date: dt.date | str) -> str:
+        """The quality verdict of the partition's current version (what readers and the operator reuse)."""
+        return self.quality_prefix(account_id, call_date) + "verdict.json"
 
     def rejects_key(self, account_id: str, call_date: dt.date | str) -> str:
         return (

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.schema import CALL_DIRECTIONS, E164_PATTERN
 from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, content_sha256
+from airflow_provider_vobiz.lake.records import read_legal_hold, read_object_lock, read_quality
 from airflow_provider_vobiz.lake.retention import (
     DEFAULT_RETENTION_YEARS,
     expires_on,
@@ -172,11 +173,18 @@ def assess_day(
     partition_prefix: str,
     years: int = DEFAULT_RETENTION_YEARS,
     rehash: Callable[[str], str] | None = None,
+    *,
+    quality: dict[str, Any] | None = None,
+    object_lock: dict[str, Any] | None = None,
+    legal_hold: bool = False,
 ) -> DayRecord:
     """Judge one day from its manifest and the listing of its partition.
 
     :param listed_sizes: ``{key: size}`` of every object listed under the partition prefix.
     :param rehash: in "full" mode, a function returning the sha256 of an object's bytes.
+    :param quality: the verdict of the manifest's content (lake.records.read_quality).
+    :param object_lock: the day's Object Lock record (lake.records.read_object_lock).
+    :param legal_hold: whether the day is under legal hold (lake.records.read_legal_hold).
     """
     rec = DayRecord(call_date=call_date, expires_on=expires_on(call_date, years))
     stray_parts = sorted(k for k in listed_sizes if k.rsplit("/", 1)[-1].startswith("part-"))
@@ -192,17 +200,17 @@ def assess_day(
     rec.rows = _int_or_none(manifest.get("row_count"))
     rec.content_sha256 = manifest.get("content_sha256")
     rec.extracted_at = manifest.get("extracted_at")
-    rec.quality_status = (manifest.get("quality") or {}).get("status")
+    rec.quality_status = (quality or {}).get("status")
     recon = manifest.get("reconciliation") or {}
     rec.reconciliation_matched = recon.get("matched") if isinstance(recon, dict) else None
     rec.api_total = _int_or_none(recon.get("api_total")) if isinstance(recon, dict) else None
-    lock = manifest.get("object_lock") or {}
-    if lock.get("content_sha256") in (None, rec.content_sha256):
+    lock = object_lock or {}
+    if lock.get("current", True):
         rec.object_lock_mode = lock.get("mode")
         rec.retain_until = lock.get("retain_until")
-    # else: the lock was applied to content since restated; the new parts are not locked until the next run.
+    # else: the lock was applied to parts since replaced; the new parts are not locked until the next run.
     rec.restatements = len(manifest.get("history") or [])
-    rec.legal_hold = bool(manifest.get("legal_hold"))
+    rec.legal_hold = bool(legal_hold)
 
     problems: list[str] = []
     total_bytes = 0
@@ -326,16 +334,26 @@ def inventory(
     wanted = [d for d in days if d in manifest_days]
     _ = storage.client  # build the boto3 client once, before the threads share it
     manifests: dict[dt.date, dict[str, Any] | None] = {}
+    extras: dict[dt.date, dict[str, Any]] = {}
+
+    def read_day(day: dt.date) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        manifest = storage.get_json(layout.manifest_key(account_id, day))
+        listed = by_day.get(day, {})
+        found: dict[str, Any] = {"quality": read_quality(storage, layout, account_id, day, manifest or {})}
+        # The retention records are fetched only for the days the listing shows them for.
+        if layout.object_lock_key(account_id, day) in listed:
+            found["object_lock"] = read_object_lock(storage, layout, account_id, day, manifest or {})
+        if layout.legal_hold_key(account_id, day) in listed:
+            found["legal_hold"] = read_legal_hold(storage, layout, account_id, day).get("hold", False)
+        return manifest, found
+
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        for i, (day, manifest) in enumerate(
-            zip(
-                wanted,
-                pool.map(lambda d: storage.get_json(layout.manifest_key(account_id, d)), wanted),
-                strict=True,
-            ),
+        for i, (day, (manifest, found)) in enumerate(
+            zip(wanted, pool.map(read_day, wanted), strict=True),
             start=1,
         ):
             manifests[day] = manifest
+            extras[day] = found
             if i % 200 == 0 or i == len(wanted):
                 elapsed = time.perf_counter() - t0
                 log.info("Read %d/%d manifests (%.0f manifests/s)", i, len(wanted), i / max(elapsed, 1e-9))
@@ -350,6 +368,7 @@ def inventory(
                 layout.partition_prefix(account_id, day),
                 years=years,
                 rehash=rehash,
+                **extras.get(day, {}),
             )
 
         records = list(pool.map(assess, days))
