@@ -9,6 +9,7 @@ import pytest
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
 from airflow_provider_vobiz.lake import retention as enforce
+from airflow_provider_vobiz.lake.manifest import read_manifest
 from airflow_provider_vobiz.lake.publish import publish_partition
 from airflow_provider_vobiz.lake.writer import PartWriter, file_metadata
 from airflow_provider_vobiz.reports import retention as rr
@@ -66,7 +67,8 @@ def test_inventory_and_lock_follow_the_lake_writer(locked_lake, tmp_path):  # no
 
     again = enforce.apply_object_lock(storage, layout, ACCOUNT, as_of, mode="compliance")
     assert [(a["call_date"], a["parts"]) for a in again["applied"]] == [(days[1].isoformat(), 1)]
-    head = client.head_object(Bucket=layout.bucket, Key=layout.part_key(ACCOUNT, days[1], 0))
+    (part,) = read_manifest(storage, layout, ACCOUNT, days[1])["parts"]
+    head = client.head_object(Bucket=layout.bucket, Key=part["key"])
     assert head["ObjectLockMode"] == "COMPLIANCE"
     rec = {r.call_date: r for r in rr.inventory(storage, layout, ACCOUNT, as_of).days}[days[1]]
     assert rec.retain_until == "2028-11-26T18:30:00Z"
