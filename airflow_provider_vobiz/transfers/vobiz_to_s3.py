@@ -28,8 +28,11 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
     by ``pad_days`` on each side; exactly the calls whose ``start_time`` falls in the day (in ``timezone``)
     are kept, each once (latest ``updated_at``), sorted by ``start_time, uuid``. The records read must equal
     the API's ``pagination.total`` for the same query, or the task fails and publishes nothing. A re-run
-    with unchanged data leaves the partition untouched; changed data replaces it as a whole and is recorded
-    in the manifest's history. Returns (XCom) a small summary of the manifest.
+    with unchanged data (and parts that still match the manifest) leaves the partition untouched; changed
+    data replaces it as a whole, with one conditional manifest write as the commit point, and is recorded in
+    the manifest's history. One run publishes a day at a time: another run of the same day waits for it, and
+    of two pulls the later one wins (docs/lake.md, "Publish protocol"). A retry of this task takes over the
+    publish lease a killed try left. Returns (XCom) a small summary of the manifest.
 
     :param lake_uri: ``s3://bucket/prefix`` of the lake. (templated)
     :param vobiz_conn_id: connection of type ``vobiz``. (templated)
