@@ -29,6 +29,7 @@ rewritten is published again (a *repair*, logged and recorded in ``repairs``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import random
@@ -214,8 +215,6 @@ def release_lease(storage: LakeStorage, lease: Lease) -> None:
 
 
 def _json_or_empty(raw: bytes) -> dict[str, Any]:
-    import json
-
     try:
         value = json.loads(raw)
     except ValueError:
