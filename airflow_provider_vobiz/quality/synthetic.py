@@ -229,7 +229,7 @@ def write_partition(
             "rejects": {"count": 0, "key": None},
             "unknown_fields": {},
             "missing_fields": {},
-            "extracted_at": utc_now_iso(),
+            "extracted_at": utc_now_iso(timespec="microseconds"),
             "provider_version": "synthetic",
         }
         return publish_partition(storage, layout, manifest, parts).manifest

@@ -3,7 +3,8 @@
 Plain Python, no Airflow: :func:`validate_partition` reads the partition's parts (only the columns the suite
 reads, through pyarrow's S3 filesystem), validates them in an ephemeral GX context, checks the extraction's
 API reconciliation from the manifest, writes ``validation.json`` (the GX result, masked, plus a ``vobiz``
-section in its ``meta``) and ``validation.html`` beside the partition, and records the status in the manifest.
+section in its ``meta``) and ``validation.html`` beside the partition, and records the verdict in
+``verdict.json`` beside them (never in the manifest: a published manifest's bytes never change).
 
 Statuses: ``failed`` when a critical expectation fails (or cannot be evaluated), ``warning`` when only
 warnings fail, ``passed`` otherwise. Deciding what to do with ``failed`` is the caller's business: the
@@ -25,14 +26,15 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA, PHONE_FIELDS
+from airflow_provider_vobiz.lake.integrity import check_partition
 from airflow_provider_vobiz.lake.manifest import (
     QUALITY_FAILED,
     QUALITY_PASSED,
     QUALITY_WARNING,
     read_manifest,
-    update_quality,
     utc_now_iso,
 )
+from airflow_provider_vobiz.lake.records import part_keys_of, write_quality
 from airflow_provider_vobiz.quality.render import failure_message, mask_values, render_html
 from airflow_provider_vobiz.quality.suite import Suite, load_suite
 
@@ -107,7 +109,7 @@ class QualityResult:
         return failure_message(self)
 
     def manifest_quality(self) -> dict[str, Any]:
-        """The ``quality`` block recorded in the partition's manifest (small; the details are in S3)."""
+        """The verdict recorded in ``verdict.json`` beside the partition (small; the details are in S3)."""
         return {
             "status": self.status,
             "validated_at": self.validated_at,
@@ -138,15 +140,6 @@ class QualityResult:
 
 
 # -- reading ------------------------------------------------------------------------------------------------
-def _part_keys(layout: LakeLayout, account_id: str, call_date: str, manifest: dict[str, Any]) -> list[str]:
-    prefix = layout.partition_prefix(account_id, call_date)
-    keys = []
-    for part in manifest.get("parts") or ():
-        key = part["key"] if isinstance(part, dict) else str(part)
-        keys.append(key if "/" in key else prefix + key)
-    return keys
-
-
 def read_columns(storage: LakeStorage, keys: list[str], columns: tuple[str, ...]) -> pa.Table:
     """The parts' rows, only ``columns`` (those of the file schema; others are left to fail in GX)."""
     names = [c for c in columns if c in FILE_SCHEMA.names]
@@ -421,15 +414,18 @@ def validate_partition(
     *,
     record: bool = True,
     gx_fingerprint: bool = False,
+    verify: str = "manifest",
 ) -> QualityResult:
-    """Validate one published partition; write ``validation.{json,html}`` and (``record``) the manifest status.
+    """Validate one published partition; write ``validation.{json,html}`` and (``record``) its verdict.
 
     :param storage: S3 access to the lake's bucket.
     :param layout: the lake layout (``LakeLayout.from_uri(lake_uri)``).
     :param account_id: the partition's account.
     :param call_date: the partition's day (date or ``YYYY-MM-DD``).
     :param suite_path: a GX 1.x suite file; None uses the suite shipped with the provider.
-    :param record: write the result files and the manifest's ``quality`` block (False: only compute).
+    :param record: write the result files and ``verdict.json`` (False: only compute).
+    :param verify: how the parts are checked against the manifest first: ``"manifest"`` (size and ETag) or
+        ``"full"`` (also the sha256 of every part's bytes).
     :param gx_fingerprint: let GX md5 the whole DataFrame to label the batch (off: the manifest's
         content_sha256 identifies the data, and the hash is most of GX's time).
     """
@@ -442,7 +438,10 @@ def validate_partition(
             f"no published partition for account {account_id} on {day}: "
             f"s3://{storage.bucket}/{layout.manifest_key(account_id, day)} does not exist"
         )
-    keys = _part_keys(layout, account_id, day, manifest)
+    # The parts must be the ones the manifest recorded before their content is judged (a corrupt, truncated
+    # or deleted part raises PartitionIntegrityError, naming the partition and the part).
+    check_partition(storage, layout, account_id, day, manifest, verify)
+    keys = part_keys_of(manifest, layout.partition_prefix(account_id, day))
     columns = suite.columns
     t0 = time.perf_counter()
     table = read_columns(storage, keys, columns)
@@ -524,4 +523,4 @@ def _store(
         render_html(result, reconciliation).encode(),
         content_type="text/html; charset=utf-8",
     )
-    update_quality(storage, layout, result.account_id, result.call_date, result.manifest_quality())
+    write_quality(storage, layout, result.account_id, result.call_date, result.manifest_quality())

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import hashlib
 import json
 import logging
 import re
@@ -30,8 +29,9 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
-from airflow_provider_vobiz.lake.manifest import QUALITY_STATUSES
+from airflow_provider_vobiz.lake.manifest import QUALITY_STATUSES, manifest_sha256
 from airflow_provider_vobiz.lake.paths import MANIFEST_NAME, LakeLayout
+from airflow_provider_vobiz.lake.records import quality_for
 from airflow_provider_vobiz.reports import diagnose as diag
 from airflow_provider_vobiz.reports.privacy import NumberPolicy, mask_number
 from airflow_provider_vobiz.reports.render import (
@@ -213,6 +213,8 @@ class DayInput:
     manifest: dict[str, Any] | None
     manifest_sha256: str | None
     part_paths: list[str]
+    #: The verdict of the manifest's content (lake.records; ``pending`` when none judged it).
+    quality: dict[str, Any] = field(default_factory=dict)
 
     @property
     def present(self) -> bool:
@@ -259,7 +261,9 @@ def collect_inputs(
             parts = sorted(
                 i.path for i in found if i.type == pafs.FileType.File and LakeLayout.is_part_key(i.path)
             )
-        out.append(DayInput(day.isoformat(), manifest, hashlib.sha256(raw).hexdigest(), parts))
+        verdict = _read_bytes(fs, f"{layout.bucket}/{layout.verdict_key(account_id, day)}")
+        quality = quality_for(manifest, json.loads(verdict) if verdict else None)
+        out.append(DayInput(day.isoformat(), manifest, manifest_sha256(raw), parts, quality))
     return out
 
 
@@ -578,7 +582,7 @@ def build_summary(
             quality_days[d.call_date] = {"status": "missing"}
             continue
         m = d.manifest or {}
-        status = (m.get("quality") or {}).get("status") or "pending"
+        status = d.quality.get("status") or "pending"
         if status not in QUALITY_STATUSES:
             status = "pending"
         quality_days[d.call_date] = {

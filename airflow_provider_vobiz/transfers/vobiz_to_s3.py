@@ -28,8 +28,11 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
     by ``pad_days`` on each side; exactly the calls whose ``start_time`` falls in the day (in ``timezone``)
     are kept, each once (latest ``updated_at``), sorted by ``start_time, uuid``. The records read must equal
     the API's ``pagination.total`` for the same query, or the task fails and publishes nothing. A re-run
-    with unchanged data leaves the partition untouched; changed data replaces it as a whole and is recorded
-    in the manifest's history. Returns (XCom) a small summary of the manifest.
+    with unchanged data (and parts that still match the manifest) leaves the partition untouched; changed
+    data replaces it as a whole, with one conditional manifest write as the commit point, and is recorded in
+    the manifest's history. One run publishes a day at a time: another run of the same day waits for it, and
+    of two pulls the later one wins (docs/lake.md, "Publish protocol"). A retry of this task takes over the
+    publish lease a killed try left. Returns (XCom) a small summary of the manifest.
 
     :param lake_uri: ``s3://bucket/prefix`` of the lake. (templated)
     :param vobiz_conn_id: connection of type ``vobiz``. (templated)
@@ -126,6 +129,8 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
                 max_api_age_days=max_age,
                 per_page=self.per_page,
                 memory_limit=self.memory_limit,
+                # A retry of this task takes over the lease a killed try left (other runs wait for it).
+                owner=_task_owner(context),
             )
         except VobizBadRequestError as err:
             raise IngestError(
@@ -142,3 +147,15 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
         context["ti"].xcom_push(key=PARTITION_URL_XCOM_KEY, value=url)
         self.log.info("Partition: %s (%s)", summary["partition_uri"], url)
         return summary
+
+
+def _task_owner(context: Context) -> str | None:
+    """The task instance, the same for every try of it: the owner of the day's publish lease.
+
+    None (a one-off owner) when the context does not identify a task instance.
+    """
+    ti = context.get("ti")
+    ids = [getattr(ti, name, None) for name in ("dag_id", "task_id", "run_id")]
+    if not all(isinstance(i, str) and i for i in ids):
+        return None
+    return "/".join([*ids, str(getattr(ti, "map_index", -1))])

@@ -22,7 +22,8 @@ import pytest
 from airflow_provider_vobiz.cdr.window import DayWindow
 from airflow_provider_vobiz.config import DEFAULT_TIMEZONE, INGEST_DAG_ID
 from airflow_provider_vobiz.lake.manifest import read_manifest
-from airflow_provider_vobiz.lake.paths import LakeLayout
+from airflow_provider_vobiz.lake.paths import MANIFEST_NAME, LakeLayout
+from airflow_provider_vobiz.lake.records import part_keys_of
 from airflow_provider_vobiz.lake.storage import LakeStorage
 from airflow_provider_vobiz.pools import API_POOL
 from tests.e2e.airflow_stack import (
@@ -53,15 +54,16 @@ def _partition(storage: LakeStorage, layout: LakeLayout, account: str, day: str)
     return pa.concat_tables(parts), manifest
 
 
-def _part_bytes(lake, layout: LakeLayout, account: str, day: str) -> dict[str, bytes]:
-    """The partition's Parquet files by name (the manifest, which records times and the lake, is left out)."""
-    prefix = layout.partition_prefix(account, day)
-    keys = [o["Key"] for o in lake.client().list_objects_v2(Bucket=lake.bucket, Prefix=prefix)["Contents"]]
-    return {
-        key[len(prefix) :]: lake.client().get_object(Bucket=lake.bucket, Key=key)["Body"].read()
-        for key in keys
-        if LakeLayout.is_part_key(key)
-    }
+def _part_bytes(lake, layout: LakeLayout, account: str, day: str) -> list[bytes]:
+    """The bytes of the parts the day's manifest names, in part order (part names carry the publish's version,
+    and the manifest records times and the lake, so neither is compared)."""
+    client = lake.client()
+    manifest_key = layout.manifest_key(account, day)
+    manifest = json.loads(client.get_object(Bucket=lake.bucket, Key=manifest_key)["Body"].read())
+    return [
+        client.get_object(Bucket=lake.bucket, Key=key)["Body"].read()
+        for key in part_keys_of(manifest, manifest_key[: -len(MANIFEST_NAME)])
+    ]
 
 
 def _overlapping(intervals: list[tuple[str, str]]) -> list[tuple]:
