@@ -22,7 +22,7 @@ import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
 from airflow_provider_vobiz.lake.manifest import QUALITY_STATUSES
 from airflow_provider_vobiz.lake.paths import MANIFEST_NAME, LakeLayout
+from airflow_provider_vobiz.privacy import NumberPolicy, mask_number
 from airflow_provider_vobiz.reports import diagnose as diag
-from airflow_provider_vobiz.reports.privacy import NumberPolicy, mask_number
 from airflow_provider_vobiz.reports.render import (
     REFERENCE_LABEL,
     Chart,
@@ -583,8 +583,8 @@ def build_summary(
             status = "pending"
         quality_days[d.call_date] = {
             "status": status,
-            "row_count": m.get("row_count"),
-            "rejects": (m.get("rejects") or {}).get("count", 0),
+            "row_count": int(m.get("row_count") or 0),
+            "rejects": int((m.get("rejects") or {}).get("count") or 0),
             "reconciliation": m.get("reconciliation"),
             "restatements": len(m.get("history") or []),
             "history": m.get("history") or [],
@@ -612,7 +612,13 @@ def build_summary(
         "hangups": hangups,
         "codec_mix": _codec_section(figures["codec"]),
         "hours": [
-            {k: r[k] for k in ("day", "direction", "local_hour", "calls", "answered")}
+            {
+                "day": r["day"],
+                "direction": r["direction"],
+                "local_hour": int(r["local_hour"]),
+                "calls": int(r["calls"] or 0),
+                "answered": int(r["answered"] or 0),
+            }
             for r in figures["hours"]
         ],
         "calling_hours": campaigns["calling_hours"],
@@ -631,7 +637,7 @@ def build_summary(
                 "call_date": d.call_date,
                 "manifest_sha256": d.manifest_sha256,
                 "content_sha256": (d.manifest or {}).get("content_sha256"),
-                "row_count": (d.manifest or {}).get("row_count"),
+                "row_count": int((d.manifest or {}).get("row_count") or 0),
                 "parts": len(d.part_paths),
             }
             for d in present
@@ -660,7 +666,8 @@ def _hangup_section(rows: list[dict[str, Any]], config: SummaryConfig) -> dict[s
     top = sorted(period.items(), key=lambda kv: (-kv[1], kv[0]))[: config.top_causes]
     diagnoses = []
     for cause, n in top:
-        d = diag.diagnose(hangup_cause=cause)
+        # A blank cause (legal API data) is diagnosed as the documented UNKNOWN, never a failed report.
+        d = diag.diagnose(hangup_cause=cause if str(cause or "").strip() else "UNKNOWN")
         diagnoses.append(
             {
                 "cause": cause,
@@ -751,13 +758,52 @@ def _ucc_section(rows: list[dict[str, Any]], config: SummaryConfig) -> list[dict
     return out
 
 
+def _merge_keys(counts: Mapping[str, Any], text: Callable[[Any], Any]) -> dict[str, Any]:
+    """``counts`` with each key through ``text``; keys that become equal (two numbers masked alike) add up."""
+    out: dict[str, Any] = {}
+    for k, v in counts.items():
+        k2 = text(k)
+        out[k2] = out[k2] + v if k2 in out else v
+    return dict(sorted(out.items()))
+
+
+def map_cdr_text(doc: dict[str, Any], text: Callable[[Any], Any]) -> dict[str, Any]:
+    """Apply ``text`` to every CDR text value the document carries (in place; returns ``doc``).
+
+    These are the values that come from the API's free-form fields (``hangup_cause``, ``hangup_source``,
+    ``codec``, ``campaign_id``, ``trunk_id``, ``region``), as values or as keys. The phone field ``ucc[].cli``
+    is not among them: callers treat it as a number.
+    """
+    h = doc["hangups"]
+    for group in ("by_cause", "by_source", "answered_by_cause"):
+        h[group] = {day: _merge_keys(counts, text) for day, counts in h[group].items()}
+    for t in h["top_causes"]:
+        t["cause"] = text(t["cause"])
+        t["meaning"] = text(t["meaning"])
+        t["likely_root_cause"] = [text(x) for x in t["likely_root_cause"]]
+    doc["codec_mix"] = {day: _merge_keys(counts, text) for day, counts in doc["codec_mix"].items()}
+    for r in (*doc["calling_hours"], *doc["number_series"]):
+        r["campaign_id"] = text(r["campaign_id"])
+    for r in doc["cost"]["by_trunk_region"]:
+        r["trunk"], r["region"] = text(r["trunk"]), text(r["region"])
+    return doc
+
+
 def for_machines(summary: Mapping[str, Any], policy: NumberPolicy) -> dict[str, Any]:
-    """A copy of the summary with every phone number as a keyed token (or raw, if the policy allows)."""
+    """A copy of the summary for CSV/JSON: every phone number, and every number-like run in the CDR's other
+    text fields, as a keyed token (or raw, if the policy allows)."""
     doc = json.loads(json.dumps(summary, default=str))  # deep copy; Decimals become exact strings
+    map_cdr_text(doc, policy.text_for_machines)
     for row in doc["ucc"]:
         row["cli"] = policy.for_machines(row["cli"])
     doc["phone_numbers"] = policy.describe()
     return doc
+
+
+def for_people(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the summary for HTML/PDF: number-like runs in the CDR's text fields masked (the CLIs are
+    masked where they are shown)."""
+    return map_cdr_text(json.loads(json.dumps(summary, default=str)), NumberPolicy.text_for_people)
 
 
 # -- rendering --------------------------------------------------------------------------------------------
@@ -1375,8 +1421,7 @@ def _method_section(doc) -> Section:
 def render_outputs(summary: Mapping[str, Any], policy: NumberPolicy) -> dict[str, bytes]:
     """All four formats: ``{"json", "csv", "html", "pdf"}`` -> bytes."""
     machine = for_machines(summary, policy)
-    human = json.loads(json.dumps(summary, default=str))
-    report = summary_report(human)
+    report = summary_report(for_people(summary))
     return {
         "json": render_json(machine),
         "csv": summary_csv(machine),
