@@ -76,8 +76,8 @@ POLICY = {
     "rule": "CDRs archived for at least two years for scrutiny by the licensor",
     "source": "Unified Licence amendment, DoT, 21 Dec 2021 (UL, UL(VNO), UAS; ISP and standalone "
     "Voicemail/Audiotex/UMS licences from 27 Jan 2022)",
-    "window_rule": "as-of date minus two calendar years, to the day before the as-of date "
-    "(731 days when the window holds a 29 February)",
+    "window_rule": "as-of date minus two calendar years (29 February's anniversary in a year without one "
+    "is 1 March), to the day before the as-of date: 731 days when the window holds a 29 February, else 730",
     "note": "This report mirrors the licensee's obligation for the CDRs of this account; it does not "
     "establish compliance of the licensee's network or records.",
 }
@@ -763,7 +763,8 @@ def to_document(report: dict[str, Any]) -> Any:
     expiring = Section(
         "Expiry and deletions",
         paragraphs=[
-            "A day leaves the window, and may be deleted, on the day after call_date plus two calendar years. "
+            "A day leaves the window, and may be deleted, on the day after call_date plus two calendar years "
+            "(29 February: on the 1 March that stands for its anniversary in a year without one). "
             "Deletion happens only when purging is enabled, after a grace period, never under legal hold; "
             "each deletion is logged in the lake's append-only deletion log."
         ],
