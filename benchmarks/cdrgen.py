@@ -175,12 +175,9 @@ def manifest_for(account_id: str, call_date: dt.date, part_keys_bytes: list[tupl
         "rejects": {"count": 0, "key": None},
         "unknown_fields": {},
         "missing_fields": {},
-        "quality": {"status": "passed"},
         "extracted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "provider_version": "synthetic",
         "history": [],
-        "legal_hold": False,
-        "object_lock": None,
     }
 
 

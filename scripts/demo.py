@@ -232,6 +232,7 @@ def _say_retention(as_of: dt.date) -> None:
 def day_table(days: list[dt.date]) -> list[dict]:
     from airflow_provider_vobiz.lake.manifest import read_manifest
     from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.records import read_quality
     from airflow_provider_vobiz.lake.storage import LakeStorage
 
     layout = LakeLayout.from_uri(LAKE_URI)
@@ -243,7 +244,7 @@ def day_table(days: list[dt.date]) -> list[dict]:
             {
                 "call_date": day.isoformat(),
                 "calls": m.get("row_count", 0),
-                "quality": (m.get("quality") or {}).get("status", "-"),
+                "quality": read_quality(storage, layout, ACCOUNT, day, m).get("status", "-") if m else "-",
                 "rejects": (m.get("rejects") or {}).get("count", 0),
                 "restatements": len(m.get("history") or []),
                 "parts": len(m.get("parts") or []),

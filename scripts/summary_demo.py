@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from moto.server import ThreadedMotoServer
 
     from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.records import write_quality
     from airflow_provider_vobiz.lake.storage import LakeStorage
     from airflow_provider_vobiz.reports import summary
     from airflow_provider_vobiz.reports.privacy import NumberPolicy
@@ -92,10 +93,12 @@ def main(argv: list[str] | None = None) -> int:
             data = cdrgen.parquet_bytes(cdrgen.day_table(day, args.calls_per_day, seed=7))
             storage.put_bytes(key, data)
             manifest = cdrgen.manifest_for(ACCOUNT, day, [(key, data, args.calls_per_day)])
+            quality = {"status": "passed", "content_sha256": manifest["content_sha256"]}
             if day == days[1]:
-                manifest["quality"] = {"status": "warning"}
+                quality["status"] = "warning"
                 manifest["rejects"] = {"count": 3, "key": layout.rejects_key(ACCOUNT, day)}
             storage.put_bytes(layout.manifest_key(ACCOUNT, day), cdrgen.manifest_bytes(manifest))
+            write_quality(storage, layout, ACCOUNT, day, quality)
         print(
             f"[summary demo] wrote {len(days)} days x {args.calls_per_day:,} calls to {LAKE_URI} on {endpoint}"
         )

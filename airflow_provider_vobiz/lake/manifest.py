@@ -6,26 +6,31 @@ A manifest is a plain JSON object. Keys (DESIGN §4)::
     account_id, call_date, timezone
     window              {"start": ISO UTC, "end": ISO UTC}: start_time in [start, end)
     row_count           rows over all parts
-    parts               [{"key", "bytes", "sha256", "rows"}], in part order
+    version             the publish that wrote it (also in its part names: parts are never overwritten)
+    parts               [{"key", "bytes", "sha256", "rows", "etag"}], in part order
     content_sha256      sha256 over the parts' sha256s: equal content, equal hash
     source              {"endpoint", "method", "query"}
     reconciliation      {"api_total", "records_read", "duplicates", "outside_window", "in_window", "matched"}
     rejects             {"count", "key"}
     unknown_fields      {"field": count}  (kept in the ``extra`` column)
     missing_fields      {"field": count}  (documented fields absent from records, stored as null)
-    quality             {"status": "pending" | "passed" | "warning" | "failed", ...}
-    extracted_at        ISO UTC
+    extracted_at        ISO UTC, when the pull began: of two pulls of a day the later one wins
     provider_version
     history             [{"replaced_at", "old_row_count", "new_row_count", "old_content_sha256",
-                          "new_content_sha256", "old_extracted_at"}]  (restatements, oldest first)
-    legal_hold          bool (retention enforcement never deletes a day under hold)
-    object_lock         {"mode", "retain_until"} or null
+                          "new_content_sha256", "old_extracted_at", "old_manifest_sha256"}]
+                        (restatements, oldest first; old_manifest_sha256 is the sha256 of the replaced
+                        ``_manifest.json``'s bytes, kept at ``_manifests/{sha256}.json``)
+    repairs             [{"repaired_at", "old_manifest_sha256", "problems"}]  (same content, parts rewritten)
+
+A published version's bytes never change. The quality verdict, Object Lock and legal hold are learned
+later and live in their own objects (lake.records), never in the manifest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +58,16 @@ def utc_now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def manifest_sha256(raw: bytes) -> str:
+    """The hash a report cites for a manifest: sha256 of the exact bytes of the ``_manifest.json`` object."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """The stable JSON bytes a manifest is stored as."""
+    return json.dumps(manifest, indent=2, sort_keys=True, default=str).encode()
+
+
 def read_manifest(
     storage: LakeStorage, layout: LakeLayout, account_id: str, call_date: dt.date | str
 ) -> dict[str, Any] | None:
@@ -61,26 +76,8 @@ def read_manifest(
 
 
 def write_manifest(storage: LakeStorage, layout: LakeLayout, manifest: dict[str, Any]) -> bytes:
-    """Write ``manifest`` to its partition; returns the bytes written (stable JSON)."""
+    """Write ``manifest`` to its partition unconditionally; returns the bytes written (stable JSON).
+
+    Publishing never calls this (it writes conditionally, lake.publish); tests use it to build fixtures.
+    """
     return storage.put_json(layout.manifest_key(manifest["account_id"], manifest["call_date"]), manifest)
-
-
-def update_quality(
-    storage: LakeStorage,
-    layout: LakeLayout,
-    account_id: str,
-    call_date: dt.date | str,
-    quality: dict[str, Any],
-) -> dict[str, Any]:
-    """Record a quality result in the partition's manifest and return the updated manifest."""
-    if quality.get("status") not in QUALITY_STATUSES:
-        raise ValueError(f"quality status must be one of {QUALITY_STATUSES}, got {quality.get('status')!r}")
-    manifest = read_manifest(storage, layout, account_id, call_date)
-    if manifest is None:
-        raise FileNotFoundError(
-            f"no manifest at s3://{storage.bucket}/{layout.manifest_key(account_id, call_date)}: "
-            "the partition was never published"
-        )
-    manifest["quality"] = quality
-    write_manifest(storage, layout, manifest)
-    return manifest

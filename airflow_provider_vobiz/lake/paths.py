@@ -5,9 +5,14 @@ data as it is::
 
     {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/part-{00000}.parquet
     {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_manifest.json
+    {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_manifests/{sha256}.json  (superseded versions)
+    {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_object_lock.json      (retention records: never in
+    {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_legal_hold.json        the manifest, which is immutable)
     {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/validation.json (+ validation.html)
+    {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/verdict.json     (the small verdict readers use)
     {lake}/quarantine/account_id={auth_id}/call_date={YYYY-MM-DD}/rejects.jsonl
     {lake}/reports/trai_summary/account_id={auth_id}/period={YYYY-MM | YYYY-MM-DD}/summary.{csv,json,html,pdf}
+    {lake}/reports/trai_summary/account_id={auth_id}/period={…}/_superseded/{json sha256}/summary.{…}  (old versions)
     {lake}/reports/trai_retention/account_id={auth_id}/as_of={YYYY-MM-DD}/retention.{csv,json,html,pdf}
     {lake}/retention/deletions/account_id={auth_id}/{deleted_at}-{call_date}.json   (append-only log)
     {lake}/_staging/...                                                            (in-flight writes)
@@ -24,7 +29,12 @@ _PERIOD_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 _PARTITION_RE = re.compile(r"account_id=(?P<account>[^/]+)/call_date=(?P<day>\d{4}-\d{2}-\d{2})/")
 
 MANIFEST_NAME = "_manifest.json"
+MANIFEST_ARCHIVE_DIR = "_manifests"
+OBJECT_LOCK_NAME = "_object_lock.json"
+LEGAL_HOLD_NAME = "_legal_hold.json"
 PART_TEMPLATE = "part-{index:05d}.parquet"
+#: Folder (inside a report's period folder) holding the versions a regenerated report superseded.
+SUPERSEDED_DIR = "_superseded"
 REPORT_FORMATS = ("csv", "json", "html", "pdf")
 
 
@@ -94,11 +104,29 @@ class LakeLayout:
             self.key("cdr", f"account_id={_check_account(account_id)}", f"call_date={_day(call_date)}") + "/"
         )
 
-    def part_key(self, account_id: str, call_date: dt.date | str, index: int) -> str:
-        return self.partition_prefix(account_id, call_date) + PART_TEMPLATE.format(index=index)
+    def part_key(
+        self, account_id: str, call_date: dt.date | str, index: int, version: str | None = None
+    ) -> str:
+        """A part's key; ``version`` (the publish that wrote it) makes every version's parts new objects."""
+        name = PART_TEMPLATE.format(index=index)
+        if version:
+            name = name.replace(".parquet", f"-{version}.parquet")
+        return self.partition_prefix(account_id, call_date) + name
 
     def manifest_key(self, account_id: str, call_date: dt.date | str) -> str:
         return self.partition_prefix(account_id, call_date) + MANIFEST_NAME
+
+    def manifest_archive_key(self, account_id: str, call_date: dt.date | str, sha256: str) -> str:
+        """Where a superseded manifest version is kept, named by the sha256 of its exact bytes."""
+        return self.partition_prefix(account_id, call_date) + f"{MANIFEST_ARCHIVE_DIR}/{sha256}.json"
+
+    def object_lock_key(self, account_id: str, call_date: dt.date | str) -> str:
+        """The day's Object Lock record (``_``-prefixed: Hive, Spark and Athena skip it)."""
+        return self.partition_prefix(account_id, call_date) + OBJECT_LOCK_NAME
+
+    def legal_hold_key(self, account_id: str, call_date: dt.date | str) -> str:
+        """The day's legal-hold record (``_``-prefixed: Hive, Spark and Athena skip it)."""
+        return self.partition_prefix(account_id, call_date) + LEGAL_HOLD_NAME
 
     @staticmethod
     def is_part_key(key: str) -> bool:
@@ -120,6 +148,10 @@ class LakeLayout:
 
     def validation_key(self, account_id: str, call_date: dt.date | str, ext: str = "json") -> str:
         return self.quality_prefix(account_id, call_date) + f"validation.{ext}"
+
+    def verdict_key(self, account_id: str, call_date: dt.date | str) -> str:
+        """The quality verdict of the partition's current version (what readers and the operator reuse)."""
+        return self.quality_prefix(account_id, call_date) + "verdict.json"
 
     def rejects_key(self, account_id: str, call_date: dt.date | str) -> str:
         return (
@@ -169,6 +201,15 @@ class LakeLayout:
     def summary_report_key(self, account_id: str, period: str, ext: str) -> str:
         _check_format(ext)
         return self.summary_report_prefix(account_id, period) + f"summary.{ext}"
+
+    def summary_report_archive_key(self, account_id: str, period: str, json_sha256: str, ext: str) -> str:
+        """Where a superseded summary is kept, named by the sha256 of its JSON's exact bytes."""
+        _check_format(ext)
+        if not re.fullmatch(r"[0-9a-f]{64}", json_sha256):
+            raise ValueError(f"a superseded report is named by a sha256 (64 hex digits), got {json_sha256!r}")
+        return (
+            self.summary_report_prefix(account_id, period) + f"{SUPERSEDED_DIR}/{json_sha256}/summary.{ext}"
+        )
 
     def retention_report_prefix(self, account_id: str, as_of: dt.date | str) -> str:
         return (

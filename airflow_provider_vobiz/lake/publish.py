@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_vobiz.lake.manifest import (
-    QUALITY_PENDING,
     content_sha256,
     read_manifest,
     utc_now_iso,
@@ -102,7 +101,6 @@ def publish_partition(
         for key, p in zip(new_keys, parts, strict=True)
     ]
     manifest["content_sha256"] = new_hash
-    manifest["quality"] = {"status": QUALITY_PENDING}
     history = list((previous or {}).get("history") or [])
     if restated:
         history.append(
@@ -116,9 +114,6 @@ def publish_partition(
             }
         )
     manifest["history"] = history
-    # Retention's fields belong to the day, not to one version of it.
-    manifest["legal_hold"] = bool((previous or {}).get("legal_hold", False))
-    manifest["object_lock"] = (previous or {}).get("object_lock")
 
     staging = layout.staging_prefix(account_id, call_date, _staging_token())
     backup: dict[str, str] = {}  # final key -> backup key

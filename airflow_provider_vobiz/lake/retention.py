@@ -5,9 +5,9 @@ Each action is off unless the caller turns it on (the retention operator records
 - :func:`apply_object_lock` puts an Object Lock retention (governance or compliance mode) on every part of each
   published partition that has none yet (or whose content changed since it was locked), until the start of the day the partition leaves the retention window
   (:func:`expires_on`: call_date plus two calendar years, plus one day, at midnight in the partition's timezone), and records
-  ``object_lock`` in the manifest. Run daily, it locks "newly published" partitions. The bucket must have been
+  it in the day's ``_object_lock.json`` (never in the manifest, whose bytes never change). Run daily, it locks "newly published" partitions. The bucket must have been
   created with Object Lock enabled (S3 cannot turn it on for an existing bucket without AWS support).
-  Days under ``legal_hold`` in their manifest also get an S3 legal hold on their parts, so that no lifecycle
+  Days under legal hold (``_legal_hold.json``, :func:`set_legal_hold`) also get an S3 legal hold on their parts, so that no lifecycle
   rule or console user can delete them either.
 - :func:`apply_lifecycle` adds (or replaces) one rule, ``vobiz-cdr-retention``, expiring ``cdr/`` objects
   ``366 * years + grace`` days after they were written. It counts from the object's creation, not its call_date,
@@ -29,7 +29,14 @@ from zoneinfo import ZoneInfo
 
 from botocore.exceptions import ClientError
 
-from airflow_provider_vobiz.lake.manifest import utc_now_iso, write_manifest
+from airflow_provider_vobiz.lake.manifest import read_manifest, utc_now_iso
+from airflow_provider_vobiz.lake.records import (
+    part_keys_of,
+    read_legal_hold,
+    read_object_lock,
+    write_legal_hold,
+    write_object_lock,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.paths import LakeLayout
@@ -127,14 +134,6 @@ def _read_manifests(
         return dict(zip(days, found, strict=True))
 
 
-def _part_keys(manifest: dict[str, Any], partition_prefix: str) -> list[str]:
-    keys = []
-    for part in manifest.get("parts") or []:
-        key = str(part.get("key") or "")
-        keys.append(key if "/" in key else partition_prefix + key)
-    return keys
-
-
 # -- Object Lock ------------------------------------------------------------------------------------------
 def check_object_lock_enabled(storage: LakeStorage) -> None:
     """Raise a clear error when the bucket was not created with Object Lock enabled."""
@@ -165,8 +164,7 @@ def apply_object_lock(
     """Lock the parts of every published partition of ``account_id`` that has no lock yet.
 
     Partitions already past retention on ``as_of`` are left alone (S3 refuses a retain-until in the past).
-    A partition whose manifest asks for a legal hold gets an S3 legal hold on its parts (and loses it when
-    the manifest no longer asks). Returns a summary for the report.
+    A day under legal hold gets an S3 legal hold on its parts (and loses it when the hold is released). Returns a summary for the report.
     """
     mode = mode.upper()
     if mode not in LOCK_MODES:
@@ -188,14 +186,14 @@ def apply_object_lock(
         if manifest is None:
             return
         prefix = layout.partition_prefix(account_id, day)
-        keys = _part_keys(manifest, prefix)
-        lock = dict(manifest.get("object_lock") or {})
+        keys = part_keys_of(manifest, prefix)
+        lock = read_object_lock(storage, layout, account_id, day, manifest)
         until = retain_until(day, years, manifest.get("timezone") or DEFAULT_TIMEZONE)
         content = manifest.get("content_sha256")
-        # The lock is tied to the content it was applied to: a restatement publishes new, unlocked parts (and
-        # the lake writer carries object_lock over), so a lock recorded for other content is applied again.
-        if lock and lock.get("content_sha256") != content:
-            lock = {"previous": {k: v for k, v in lock.items() if k != "previous"}}
+        # The lock is tied to the parts it was applied to: a restatement or a repair publishes new,
+        # unlocked parts (under new names), so a lock recorded for other parts is applied again.
+        if lock and not lock.get("current"):
+            lock = {"previous": {k: v for k, v in lock.items() if k not in ("previous", "current")}}
         changed = False
         try:
             if lock.get("retain_until") and lock.get("mode"):
@@ -214,6 +212,7 @@ def apply_object_lock(
                     retain_until=_iso(until),
                     applied_at=utc_now_iso(),
                     parts=len(keys),
+                    part_keys=keys,
                     content_sha256=content,
                 )
                 applied.append(
@@ -225,7 +224,7 @@ def apply_object_lock(
                     }
                 )
                 changed = True
-            want_hold = bool(manifest.get("legal_hold"))
+            want_hold = bool(read_legal_hold(storage, layout, account_id, day).get("hold"))
             if want_hold != bool(lock.get("legal_hold")):
                 for key in keys:
                     storage.client.put_object_legal_hold(
@@ -235,7 +234,7 @@ def apply_object_lock(
                 holds.append({"call_date": day.isoformat(), "legal_hold": want_hold})
                 changed = True
             if changed:
-                write_manifest(storage, layout, {**manifest, "object_lock": lock})
+                write_object_lock(storage, layout, account_id, day, lock)
         except ClientError as err:
             errors.append({"call_date": day.isoformat(), "error": f"{_error_code(err)}: {err}"})
 
@@ -272,38 +271,30 @@ def set_legal_hold(
     *,
     reason: str = "",
 ) -> dict[str, Any]:
-    """Put a day under legal hold (or release it): the manifest's ``legal_hold``, which the purge obeys, and, in
-    an Object Lock bucket, an S3 legal hold on each part, which S3 itself and lifecycle rules obey.
+    """Put a day under legal hold (or release it): the day's ``_legal_hold.json``, which the purge obeys,
+    and, in an Object Lock bucket, an S3 legal hold on each part, which S3 itself and lifecycle rules obey.
 
-    Returns the updated manifest. Raises ``FileNotFoundError`` for a day that was never published.
+    Returns the legal-hold record. Raises ``FileNotFoundError`` for a day that was never published.
     """
-    from airflow_provider_vobiz.lake.manifest import read_manifest
-
     manifest = read_manifest(storage, layout, account_id, call_date)
     if manifest is None:
         raise FileNotFoundError(
             f"no manifest at {layout.s3_uri(layout.manifest_key(account_id, call_date))}: "
             "the day was never published, so there is nothing to hold"
         )
-    lock = dict(manifest.get("object_lock") or {})
     if _object_lock_enabled(storage):
-        for key in _part_keys(manifest, layout.partition_prefix(account_id, call_date)):
+        for key in part_keys_of(manifest, layout.partition_prefix(account_id, call_date)):
             storage.client.put_object_legal_hold(
                 Bucket=storage.bucket, Key=key, LegalHold={"Status": "ON" if hold else "OFF"}
             )
+        lock = read_object_lock(storage, layout, account_id, call_date, manifest)
         if lock:
-            lock["legal_hold"] = hold
-    manifest = {
-        **manifest,
-        "legal_hold": bool(hold),
-        "legal_hold_info": {"reason": reason, "set_at": utc_now_iso(), "hold": bool(hold)},
-        "object_lock": lock or manifest.get("object_lock"),
-    }
-    write_manifest(storage, layout, manifest)
+            write_object_lock(storage, layout, account_id, call_date, {**lock, "legal_hold": bool(hold)})
+    record = write_legal_hold(storage, layout, account_id, call_date, hold, reason)
     log.info(
         "Legal hold %s for %s %s (%s)", "ON" if hold else "OFF", account_id, call_date, reason or "no reason"
     )
-    return manifest
+    return record
 
 
 def _object_lock_enabled(storage: LakeStorage) -> bool:
@@ -423,7 +414,7 @@ def purge_expired(
 ) -> dict[str, Any]:
     """Delete the partitions of ``account_id`` past retention plus ``grace_days`` on ``as_of``.
 
-    A day whose manifest sets ``legal_hold`` is never deleted. In a versioned (Object Lock) bucket every version
+    A day under legal hold (``_legal_hold.json``) is never deleted. In a versioned (Object Lock) bucket every version
     is deleted, and a day whose parts S3 still locks (a longer lock, an S3 legal hold) is skipped whole and
     reported; a refusal S3 still makes part-way is logged as a "partial" deletion. Each deletion writes one new
     entry to the deletion log; returns a summary for the report.
@@ -444,11 +435,11 @@ def purge_expired(
     errors: list[dict[str, Any]] = []
     for day in expired:
         manifest = manifests.get(day) or {}
-        if manifest.get("legal_hold"):
+        if read_legal_hold(storage, layout, account_id, day).get("hold"):
             skipped.append({"call_date": day.isoformat(), "reason": "legal hold"})
             continue
         if versioned:
-            live = _live_lock(storage, _part_keys(manifest, layout.partition_prefix(account_id, day)))
+            live = _live_lock(storage, part_keys_of(manifest, layout.partition_prefix(account_id, day)))
             if live:
                 skipped_locked.append({"call_date": day.isoformat(), "reason": live})
                 continue

@@ -79,15 +79,19 @@ class LakeStorage:
     def get_bytes(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
-    def get_json(self, key: str) -> Any | None:
-        """Parse a JSON object, or return None when the key does not exist."""
+    def get_bytes_or_none(self, key: str) -> bytes | None:
+        """An object's exact bytes, or None when the key does not exist."""
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-        return json.loads(body)
+
+    def get_json(self, key: str) -> Any | None:
+        """Parse a JSON object, or return None when the key does not exist."""
+        body = self.get_bytes_or_none(key)
+        return None if body is None else json.loads(body)
 
     def put_bytes(
         self, key: str, data: bytes, content_type: str = "application/octet-stream", **extra: Any

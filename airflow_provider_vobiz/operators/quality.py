@@ -20,8 +20,8 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
 
     Reads only the columns the suite needs, validates them with Great Expectations (an ephemeral context,
     nothing read when the DAG file is parsed), writes ``validation.json`` and ``validation.html`` under
-    ``{lake}/quality/account_id=…/call_date=…/`` and records the status (passed / warning / failed) in the
-    partition's ``_manifest.json``. A failed critical expectation fails the task (without retries: the same
+    ``{lake}/quality/account_id=…/call_date=…/`` and records the verdict (passed / warning / failed) in
+    ``verdict.json`` beside them. A failed critical expectation fails the task (without retries: the same
     data fails the same way) with a message listing each failed expectation, its unexpected count and a few
     example values, phone numbers masked to their last four digits. Warnings are logged and recorded.
 
@@ -31,7 +31,7 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
     :param suite_path: a Great Expectations 1.x suite file; None uses the suite shipped with the provider.
         (templated)
     :param aws_conn_id: the Airflow ``aws`` connection for the lake's bucket. (templated)
-    :param revalidate: validate again even when the manifest already holds a verdict of this suite on this
+    :param revalidate: validate again even when a verdict of this suite on this
         content (by default such a day is left as it is, so a re-pull of an unchanged day rewrites nothing).
     :param vobiz_conn_id: the ``vobiz`` connection whose login is the account, when ``account_id`` is None.
     :param fail_on_warning: also fail the task when only warning-level expectations fail.
@@ -75,15 +75,13 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
         return login
 
     def _recorded_verdict(self, account: str, call_date: str) -> dict[str, Any] | None:
-        """The manifest's quality block if it judged this partition's current content with this suite."""
-        from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING, read_manifest
+        """The recorded verdict if it judged this partition's current content with this suite."""
+        from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING
+        from airflow_provider_vobiz.lake.records import read_quality
         from airflow_provider_vobiz.quality.suite import load_suite
 
-        manifest = read_manifest(self.storage, self.layout, account, call_date) or {}
-        quality = manifest.get("quality") or {}
+        quality = read_quality(self.storage, self.layout, account, call_date)
         if quality.get("status", QUALITY_PENDING) == QUALITY_PENDING:
-            return None
-        if quality.get("content_sha256") != manifest.get("content_sha256"):
             return None
         if quality.get("suite_sha256") != load_suite(self.suite_path).sha256:
             return None

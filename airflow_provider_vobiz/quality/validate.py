@@ -3,7 +3,8 @@
 Plain Python, no Airflow: :func:`validate_partition` reads the partition's parts (only the columns the suite
 reads, through pyarrow's S3 filesystem), validates them in an ephemeral GX context, checks the extraction's
 API reconciliation from the manifest, writes ``validation.json`` (the GX result, masked, plus a ``vobiz``
-section in its ``meta``) and ``validation.html`` beside the partition, and records the status in the manifest.
+section in its ``meta``) and ``validation.html`` beside the partition, and records the verdict in
+``verdict.json`` beside them (never in the manifest: a published manifest's bytes never change).
 
 Statuses: ``failed`` when a critical expectation fails (or cannot be evaluated), ``warning`` when only
 warnings fail, ``passed`` otherwise. Deciding what to do with ``failed`` is the caller's business: the
@@ -30,9 +31,9 @@ from airflow_provider_vobiz.lake.manifest import (
     QUALITY_PASSED,
     QUALITY_WARNING,
     read_manifest,
-    update_quality,
     utc_now_iso,
 )
+from airflow_provider_vobiz.lake.records import write_quality
 from airflow_provider_vobiz.quality.render import failure_message, mask_values, render_html
 from airflow_provider_vobiz.quality.suite import Suite, load_suite
 
@@ -107,7 +108,7 @@ class QualityResult:
         return failure_message(self)
 
     def manifest_quality(self) -> dict[str, Any]:
-        """The ``quality`` block recorded in the partition's manifest (small; the details are in S3)."""
+        """The verdict recorded in ``verdict.json`` beside the partition (small; the details are in S3)."""
         return {
             "status": self.status,
             "validated_at": self.validated_at,
@@ -422,14 +423,14 @@ def validate_partition(
     record: bool = True,
     gx_fingerprint: bool = False,
 ) -> QualityResult:
-    """Validate one published partition; write ``validation.{json,html}`` and (``record``) the manifest status.
+    """Validate one published partition; write ``validation.{json,html}`` and (``record``) its verdict.
 
     :param storage: S3 access to the lake's bucket.
     :param layout: the lake layout (``LakeLayout.from_uri(lake_uri)``).
     :param account_id: the partition's account.
     :param call_date: the partition's day (date or ``YYYY-MM-DD``).
     :param suite_path: a GX 1.x suite file; None uses the suite shipped with the provider.
-    :param record: write the result files and the manifest's ``quality`` block (False: only compute).
+    :param record: write the result files and ``verdict.json`` (False: only compute).
     :param gx_fingerprint: let GX md5 the whole DataFrame to label the batch (off: the manifest's
         content_sha256 identifies the data, and the hash is most of GX's time).
     """
@@ -524,4 +525,4 @@ def _store(
         render_html(result, reconciliation).encode(),
         content_type="text/html; charset=utf-8",
     )
-    update_quality(storage, layout, result.account_id, result.call_date, result.manifest_quality())
+    write_quality(storage, layout, result.account_id, result.call_date, result.manifest_quality())

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -31,7 +32,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.schema import CALL_DIRECTIONS, E164_PATTERN
-from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, content_sha256
+from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, content_sha256, manifest_sha256
+from airflow_provider_vobiz.lake.records import read_legal_hold, read_object_lock, read_quality
 from airflow_provider_vobiz.lake.retention import (
     DEFAULT_RETENTION_YEARS,
     expires_on,
@@ -131,6 +133,8 @@ class DayRecord:
     restatements: int = 0
     legal_hold: bool = False
     content_sha256: str | None = None
+    #: sha256 of the exact bytes of the day's ``_manifest.json`` as read (what ``verify`` re-checks).
+    manifest_sha256: str | None = None
     extracted_at: str | None = None
     expires_on: dt.date | None = None
     manifest_key: str | None = None
@@ -154,6 +158,7 @@ class DayRecord:
             "restatements": self.restatements,
             "legal_hold": self.legal_hold,
             "content_sha256": self.content_sha256,
+            "manifest_sha256": self.manifest_sha256,
             "extracted_at": self.extracted_at,
             "expires_on": self.expires_on.isoformat() if self.expires_on else None,
             "manifest_key": self.manifest_key,
@@ -172,11 +177,20 @@ def assess_day(
     partition_prefix: str,
     years: int = DEFAULT_RETENTION_YEARS,
     rehash: Callable[[str], str] | None = None,
+    *,
+    quality: dict[str, Any] | None = None,
+    object_lock: dict[str, Any] | None = None,
+    legal_hold: bool = False,
+    manifest_sha256: str | None = None,
 ) -> DayRecord:
     """Judge one day from its manifest and the listing of its partition.
 
     :param listed_sizes: ``{key: size}`` of every object listed under the partition prefix.
     :param rehash: in "full" mode, a function returning the sha256 of an object's bytes.
+    :param quality: the verdict of the manifest's content (lake.records.read_quality).
+    :param object_lock: the day's Object Lock record (lake.records.read_object_lock).
+    :param legal_hold: whether the day is under legal hold (lake.records.read_legal_hold).
+    :param manifest_sha256: sha256 of the manifest's bytes as read (stated in the report).
     """
     rec = DayRecord(call_date=call_date, expires_on=expires_on(call_date, years))
     stray_parts = sorted(k for k in listed_sizes if k.rsplit("/", 1)[-1].startswith("part-"))
@@ -187,22 +201,23 @@ def assess_day(
         return rec
 
     rec.manifest_key = partition_prefix + "_manifest.json"
+    rec.manifest_sha256 = manifest_sha256
     parts = list(manifest.get("parts") or [])
     rec.parts = len(parts)
     rec.rows = _int_or_none(manifest.get("row_count"))
     rec.content_sha256 = manifest.get("content_sha256")
     rec.extracted_at = manifest.get("extracted_at")
-    rec.quality_status = (manifest.get("quality") or {}).get("status")
+    rec.quality_status = (quality or {}).get("status")
     recon = manifest.get("reconciliation") or {}
     rec.reconciliation_matched = recon.get("matched") if isinstance(recon, dict) else None
     rec.api_total = _int_or_none(recon.get("api_total")) if isinstance(recon, dict) else None
-    lock = manifest.get("object_lock") or {}
-    if lock.get("content_sha256") in (None, rec.content_sha256):
+    lock = object_lock or {}
+    if lock.get("current", True):
         rec.object_lock_mode = lock.get("mode")
         rec.retain_until = lock.get("retain_until")
-    # else: the lock was applied to content since restated; the new parts are not locked until the next run.
+    # else: the lock was applied to parts since replaced; the new parts are not locked until the next run.
     rec.restatements = len(manifest.get("history") or [])
-    rec.legal_hold = bool(manifest.get("legal_hold"))
+    rec.legal_hold = bool(legal_hold)
 
     problems: list[str] = []
     total_bytes = 0
@@ -326,16 +341,29 @@ def inventory(
     wanted = [d for d in days if d in manifest_days]
     _ = storage.client  # build the boto3 client once, before the threads share it
     manifests: dict[dt.date, dict[str, Any] | None] = {}
+    extras: dict[dt.date, dict[str, Any]] = {}
+
+    def read_day(day: dt.date) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        raw = storage.get_bytes_or_none(layout.manifest_key(account_id, day))
+        manifest = None if raw is None else json.loads(raw)
+        listed = by_day.get(day, {})
+        found: dict[str, Any] = {"quality": read_quality(storage, layout, account_id, day, manifest or {})}
+        if raw is not None:
+            found["manifest_sha256"] = manifest_sha256(raw)
+        # The retention records are fetched only for the days the listing shows them for.
+        if layout.object_lock_key(account_id, day) in listed:
+            found["object_lock"] = read_object_lock(storage, layout, account_id, day, manifest or {})
+        if layout.legal_hold_key(account_id, day) in listed:
+            found["legal_hold"] = read_legal_hold(storage, layout, account_id, day).get("hold", False)
+        return manifest, found
+
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        for i, (day, manifest) in enumerate(
-            zip(
-                wanted,
-                pool.map(lambda d: storage.get_json(layout.manifest_key(account_id, d)), wanted),
-                strict=True,
-            ),
+        for i, (day, (manifest, found)) in enumerate(
+            zip(wanted, pool.map(read_day, wanted), strict=True),
             start=1,
         ):
             manifests[day] = manifest
+            extras[day] = found
             if i % 200 == 0 or i == len(wanted):
                 elapsed = time.perf_counter() - t0
                 log.info("Read %d/%d manifests (%.0f manifests/s)", i, len(wanted), i / max(elapsed, 1e-9))
@@ -350,6 +378,7 @@ def inventory(
                 layout.partition_prefix(account_id, day),
                 years=years,
                 rehash=rehash,
+                **extras.get(day, {}),
             )
 
         records = list(pool.map(assess, days))

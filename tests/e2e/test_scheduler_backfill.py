@@ -117,4 +117,7 @@ def test_three_day_backfill_through_the_scheduler(tmp_path, vobiz_simulator, s3_
         manifest = json.loads(body.read())
         assert manifest["call_date"] == day
         assert manifest["row_count"] > 0
-        assert manifest["quality"]["status"] in ("passed", "warning")
+        body = client.get_object(Bucket=s3_lake.bucket, Key=layout.verdict_key(account, day))["Body"]
+        verdict = json.loads(body.read())
+        assert verdict["status"] in ("passed", "warning")
+        assert verdict["content_sha256"] == manifest["content_sha256"]

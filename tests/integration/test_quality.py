@@ -20,6 +20,7 @@ import pytest
 from airflow_provider_vobiz.cdr.schema import PHONE_FIELDS
 from airflow_provider_vobiz.lake.manifest import read_manifest, write_manifest
 from airflow_provider_vobiz.lake.paths import LakeLayout
+from airflow_provider_vobiz.lake.records import read_quality
 from airflow_provider_vobiz.lake.storage import LakeStorage
 from airflow_provider_vobiz.quality import QualityError, validate_partition
 from airflow_provider_vobiz.quality.synthetic import clean_day, write_partition
@@ -39,6 +40,9 @@ class Partition:
 
     def manifest(self) -> dict[str, Any]:
         return read_manifest(self.storage, self.layout, ACCOUNT, DAY)
+
+    def quality(self) -> dict[str, Any]:
+        return read_quality(self.storage, self.layout, ACCOUNT, DAY)
 
     def validate(self, **kwargs: Any):
         return validate_partition(self.storage, self.layout, ACCOUNT, DAY, **kwargs)
@@ -80,7 +84,7 @@ def test_clean_partition_passes_and_result_is_kept_beside_it(s3_lake, clean):
     assert result.rows == ROWS
     assert len(result.checks) >= 20 and all(c.success for c in result.checks)
 
-    quality = part.manifest()["quality"]
+    quality = part.quality()
     assert quality["status"] == "passed"
     assert (
         quality["rows"] == ROWS
@@ -190,7 +194,7 @@ def test_each_family_fails_exactly_its_expectation(s3_lake, clean, defect, corru
     repeated = 2 if check == "uuid_unique" else 1  # both rows of a repeated uuid are unexpected
     assert failed[0].unexpected_count == repeated and failed[0].error is None
     assert result.status == status
-    quality = part.manifest()["quality"]
+    quality = part.quality()
     assert quality["status"] == status
     assert quality["failed_critical" if status == "failed" else "failed_warning"] == [check]
     assert quality["unexpected"] == {check: repeated}
@@ -276,7 +280,7 @@ def test_user_suite_replaces_the_shipped_one(s3_lake, clean, tmp_path):
         "no_records_quarantined",
     ]
     assert result.status == "warning"
-    assert result.suite_name == "strict_mos" and part.manifest()["quality"]["suite"] == "strict_mos"
+    assert result.suite_name == "strict_mos" and part.quality()["suite"] == "strict_mos"
 
 
 def test_a_suite_column_absent_from_the_partition_is_a_failure_not_a_crash(s3_lake, clean, tmp_path):
@@ -330,5 +334,5 @@ def test_a_partition_restated_during_validation_is_not_stamped(s3_lake, clean, m
     monkeypatch.setattr(module, "run_gx", restate_meanwhile)
     with pytest.raises(QualityError, match="was replaced while it was being validated"):
         part.validate()
-    assert part.manifest()["quality"]["status"] == "pending"
+    assert part.quality()["status"] == "pending"
     assert not part.storage.exists(part.layout.validation_key(ACCOUNT, DAY, "json"))

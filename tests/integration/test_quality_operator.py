@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_vobiz.lake.manifest import read_manifest
 from airflow_provider_vobiz.lake.paths import LakeLayout
+from airflow_provider_vobiz.lake.records import read_quality
 from airflow_provider_vobiz.lake.storage import LakeStorage
 from airflow_provider_vobiz.operators.quality import VobizCdrQualityOperator
 from airflow_provider_vobiz.quality.synthetic import clean_day, write_partition
@@ -64,7 +64,7 @@ def test_passing_day(s3_lake):
     assert summary["status"] == "passed" and summary["rows"] == 200
     assert summary["validation_uri"] == layout.s3_uri(layout.validation_key(ACCOUNT, DAY, "json"))
     json.dumps(summary)  # small and JSON-safe for XCom
-    assert read_manifest(storage, layout, ACCOUNT, DAY)["quality"]["status"] == "passed"
+    assert read_quality(storage, layout, ACCOUNT, DAY)["status"] == "passed"
 
 
 def test_warning_is_recorded_and_does_not_fail_the_task(s3_lake):
@@ -75,7 +75,7 @@ def test_warning_is_recorded_and_does_not_fail_the_task(s3_lake):
     storage, layout = _publish(s3_lake, table)
     summary = _run(_operator(), s3_lake)
     assert summary["status"] == "warning" and summary["failed_warning"] == ["hangup_cause_documented"]
-    assert read_manifest(storage, layout, ACCOUNT, DAY)["quality"]["status"] == "warning"
+    assert read_quality(storage, layout, ACCOUNT, DAY)["status"] == "warning"
     with pytest.raises(AirflowFailException, match="hangup_cause_documented"):
         _run(_operator(fail_on_warning=True), s3_lake)
 
@@ -94,7 +94,7 @@ def test_critical_failure_fails_the_task_with_a_masked_message(s3_lake):
     message = str(err.value)
     assert "caller_id_number_e164" in message and "1 unexpected of 200" in message
     assert f"'••••{full[-4:]}'" in message and full.lstrip("+") not in message
-    assert read_manifest(storage, layout, ACCOUNT, DAY)["quality"]["status"] == "failed"
+    assert read_quality(storage, layout, ACCOUNT, DAY)["status"] == "failed"
 
 
 def test_account_defaults_to_the_vobiz_connection_login(s3_lake, monkeypatch):

@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 
 from airflow_provider_vobiz.lake.manifest import read_manifest
+from airflow_provider_vobiz.lake.records import read_quality
 from airflow_provider_vobiz.operators.quality import VobizCdrQualityOperator
 from airflow_provider_vobiz.transfers.vobiz_to_s3 import VobizCdrToS3Operator
 
@@ -31,6 +32,6 @@ def test_a_clean_simulator_day_passes(s3_lake, vobiz_conn, method):
     assert result["status"] == "passed", result
     assert result["rows"] == summary["row_count"] and result["failed_warning"] == []
     manifest = read_manifest(ingest.storage, ingest.layout, summary["account_id"], "2026-03-02")
-    assert manifest["quality"]["status"] == "passed"
-    assert manifest["quality"]["content_sha256"] == manifest["content_sha256"]
+    verdict = read_quality(ingest.storage, ingest.layout, summary["account_id"], "2026-03-02")
+    assert verdict["status"] == "passed" and verdict["content_sha256"] == manifest["content_sha256"]
     assert manifest["reconciliation"]["records_read"] == manifest["reconciliation"]["api_total"]

@@ -15,8 +15,9 @@ from botocore.exceptions import ClientError
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
 from airflow_provider_vobiz.lake import retention as enforce
-from airflow_provider_vobiz.lake.manifest import content_sha256, read_manifest, write_manifest
+from airflow_provider_vobiz.lake.manifest import content_sha256
 from airflow_provider_vobiz.lake.paths import LakeLayout
+from airflow_provider_vobiz.lake.records import read_legal_hold, read_object_lock
 from airflow_provider_vobiz.lake.storage import LakeStorage
 from airflow_provider_vobiz.reports import retention as rr
 
@@ -68,10 +69,11 @@ def seed_partition(
     legal_hold: bool = False,
     restatements: int = 0,
     data: bytes | None = None,
+    version: str | None = None,
 ) -> dict[str, Any]:
-    """Publish one partition (one part and its manifest) the way the lake writer does."""
+    """Publish one partition (one part and its manifest, the retention records beside it)."""
     data = data if data is not None else parquet_bytes(day_rows(day, rows, bad))
-    key = layout.part_key(account_id, day, 0)
+    key = layout.part_key(account_id, day, 0, version)
     client.put_object(Bucket=layout.bucket, Key=key, Body=data)
     sha = hashlib.sha256(data).hexdigest()
     manifest = {
@@ -83,17 +85,19 @@ def seed_partition(
         "parts": [{"key": key, "bytes": len(data), "sha256": sha, "rows": rows}],
         "content_sha256": content_sha256([sha]),
         "reconciliation": {"api_total": rows, "in_window": rows, "matched": True},
-        "quality": {"status": quality},
         "extracted_at": "2026-01-01T00:00:00Z",
         "history": [{"replaced_at": "2026-01-01T00:00:00Z"}] * restatements,
-        "legal_hold": legal_hold,
-        "object_lock": None,
     }
     client.put_object(
         Bucket=layout.bucket,
         Key=layout.manifest_key(account_id, day),
         Body=_json(manifest),
     )
+    verdict = {"status": quality, "content_sha256": manifest["content_sha256"]}
+    client.put_object(Bucket=layout.bucket, Key=layout.verdict_key(account_id, day), Body=_json(verdict))
+    if legal_hold:
+        hold = {"hold": True, "reason": "seeded", "set_at": "2026-01-01T00:00:00Z"}
+        client.put_object(Bucket=layout.bucket, Key=layout.legal_hold_key(account_id, day), Body=_json(hold))
     return manifest
 
 
@@ -232,9 +236,9 @@ def test_object_lock_applied_on_the_s3_server(locked_lake):
     assert head["ObjectLockRetainUntilDate"] == dt.datetime(2028, 11, 25, 18, 30, tzinfo=UTC)
     held = client.head_object(Bucket=layout.bucket, Key=layout.part_key(ACCOUNT, days[0], 0))
     assert held["ObjectLockLegalHoldStatus"] == "ON"
-    manifest = read_manifest(storage, layout, ACCOUNT, days[1])
-    assert manifest["object_lock"]["mode"] == "GOVERNANCE"
-    assert manifest["object_lock"]["retain_until"] == "2028-11-25T18:30:00Z"
+    lock = read_object_lock(storage, layout, ACCOUNT, days[1])
+    assert lock["mode"] == "GOVERNANCE" and lock["current"]
+    assert lock["retain_until"] == "2028-11-25T18:30:00Z"
     # The lock holds: S3 refuses to delete the locked version.
     version = client.list_object_versions(Bucket=layout.bucket, Prefix=layout.part_key(ACCOUNT, days[1], 0))
     with pytest.raises(ClientError, match="AccessDenied"):
@@ -248,20 +252,20 @@ def test_object_lock_applied_on_the_s3_server(locked_lake):
     again = enforce.apply_object_lock(storage, layout, ACCOUNT, as_of + dt.timedelta(days=1))
     assert [a["call_date"] for a in again["applied"]] == [as_of.isoformat()]
     assert again["already_locked"] == 3
-    # A restatement publishes new, unlocked parts; the writer carries object_lock over; the next run relocks.
+    # A restatement publishes new, unlocked parts under new names; the lock record names the old ones, so
+    # the next run relocks, and the manifest's bytes are never touched.
     restated = days[2]
-    old_lock = read_manifest(storage, layout, ACCOUNT, restated)["object_lock"]
-    fresh = seed_partition(client, layout, ACCOUNT, restated, rows=7)
-    write_manifest(storage, layout, {**fresh, "object_lock": old_lock})
+    fresh = seed_partition(client, layout, ACCOUNT, restated, rows=7, version="v2")
+    manifest_before = storage.get_bytes(layout.manifest_key(ACCOUNT, restated))
+    assert not read_object_lock(storage, layout, ACCOUNT, restated)["current"]
     third = enforce.apply_object_lock(storage, layout, ACCOUNT, as_of + dt.timedelta(days=1))
     assert [(a["call_date"], a["relocked_after_restatement"]) for a in third["applied"]] == [
         (restated.isoformat(), True)
     ]
-    versions = client.list_object_versions(Bucket=layout.bucket, Prefix=layout.part_key(ACCOUNT, restated, 0))
-    assert len(versions["Versions"]) == 2  # the old version stays locked, the new one is locked now
-    for v in versions["Versions"]:
-        head = client.head_object(Bucket=layout.bucket, Key=v["Key"], VersionId=v["VersionId"])
-        assert head["ObjectLockMode"] == "GOVERNANCE"
+    assert storage.get_bytes(layout.manifest_key(ACCOUNT, restated)) == manifest_before
+    for key in (layout.part_key(ACCOUNT, restated, 0), fresh["parts"][0]["key"]):
+        head = client.head_object(Bucket=layout.bucket, Key=key)
+        assert head["ObjectLockMode"] == "GOVERNANCE"  # the old parts stay locked, the new ones are now
     # The report shows the retain-until of each day.
     inv = rr.inventory(storage, layout, ACCOUNT, as_of)
     assert {r.call_date: r.retain_until for r in inv.days}[days[2]] == "2028-11-26T18:30:00Z"
@@ -369,8 +373,11 @@ def test_legal_hold_protects_a_day_from_the_purge_and_from_s3(locked_lake):
     client, layout, storage = locked_lake
     day = dt.date(2024, 1, 10)
     seed_partition(client, layout, ACCOUNT, day)
-    manifest = enforce.set_legal_hold(storage, layout, ACCOUNT, day, True, reason="court order 12/2026")
-    assert manifest["legal_hold"] is True and manifest["legal_hold_info"]["reason"] == "court order 12/2026"
+    manifest_before = storage.get_bytes(layout.manifest_key(ACCOUNT, day))
+    hold = enforce.set_legal_hold(storage, layout, ACCOUNT, day, True, reason="court order 12/2026")
+    assert hold["hold"] is True and hold["reason"] == "court order 12/2026"
+    assert read_legal_hold(storage, layout, ACCOUNT, day) == hold
+    assert storage.get_bytes(layout.manifest_key(ACCOUNT, day)) == manifest_before
     head = client.head_object(Bucket=layout.bucket, Key=layout.part_key(ACCOUNT, day, 0))
     assert head["ObjectLockLegalHoldStatus"] == "ON"
     result = enforce.purge_expired(storage, layout, ACCOUNT, dt.date(2026, 11, 27))

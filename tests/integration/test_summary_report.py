@@ -23,6 +23,7 @@ import pytest
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA, SORT_KEYS
 from airflow_provider_vobiz.lake.manifest import content_sha256, write_manifest
 from airflow_provider_vobiz.lake.paths import LakeLayout
+from airflow_provider_vobiz.lake.records import write_quality
 from airflow_provider_vobiz.lake.storage import LakeStorage
 from airflow_provider_vobiz.reports import summary as S
 from airflow_provider_vobiz.reports.privacy import NumberPolicy, hmac_token
@@ -165,12 +166,15 @@ def _write_day(
         "content_sha256": content_sha256([sha]),
         "reconciliation": {"api_total": len(recs), "matched": True},
         "rejects": {"count": 2 if day == ORDINARY else 0},
-        "quality": {"status": quality},
         "history": [{"old_row_count": 1, "new_row_count": len(recs)}] if day == ORDINARY else [],
     }
     if not list_parts:  # an older manifest without its parts: the report lists the partition's part files
         del manifest["parts"]
     write_manifest(storage, layout, manifest)
+    if quality != "pending":
+        write_quality(
+            storage, layout, ACCOUNT, day, {"status": quality, "content_sha256": manifest["content_sha256"]}
+        )
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def test_publish_restate_and_unchanged(lake, tmp_path):
         [layout.part_key(ACCOUNT, DAY, i) for i in range(4)] + [layout.manifest_key(ACCOUNT, DAY)]
     )
     m = read_manifest(storage, layout, ACCOUNT, DAY)
-    assert m["quality"]["status"] == "pending" and m["history"] == []
+    assert "quality" not in m and m["history"] == []
     assert [p["rows"] for p in m["parts"]] == [8, 8, 8, 6]
     assert storage.exists(layout.rejects_key(ACCOUNT, DAY))
 

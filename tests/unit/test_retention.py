@@ -93,7 +93,7 @@ def test_gap_ranges():
     assert rr.gap_ranges([]) == []
 
 
-def manifest(parts: list[tuple[str, bytes, int]], quality: str = "passed", **extra) -> dict:
+def manifest(parts: list[tuple[str, bytes, int]], **extra) -> dict:
     entries = [
         {"key": PREFIX + name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "rows": rows}
         for name, data, rows in parts
@@ -102,7 +102,6 @@ def manifest(parts: list[tuple[str, bytes, int]], quality: str = "passed", **ext
         "row_count": sum(p[2] for p in parts),
         "parts": entries,
         "content_sha256": content_sha256(e["sha256"] for e in entries),
-        "quality": {"status": quality},
         "reconciliation": {"api_total": 7, "matched": True},
         **extra,
     }
@@ -113,10 +112,9 @@ SIZES = {PREFIX + "part-00000.parquet": 100, PREFIX + "part-00001.parquet": 50, 
 
 
 def test_assess_present_day():
-    m = manifest(
-        PARTS, legal_hold=True, history=[{}, {}], object_lock={"mode": "GOVERNANCE", "retain_until": "x"}
-    )
-    rec = rr.assess_day(D(2025, 1, 10), m, SIZES, PREFIX)
+    m = manifest(PARTS, history=[{}, {}])
+    lock = {"mode": "GOVERNANCE", "retain_until": "x", "current": True}
+    rec = rr.assess_day(D(2025, 1, 10), m, SIZES, PREFIX, object_lock=lock, legal_hold=True)
     assert rec.status == rr.STATUS_PRESENT and rec.hash_check == "ok"
     assert (rec.rows, rec.bytes, rec.parts) == (7, 150, 2)
     assert rec.legal_hold and rec.restatements == 2 and rec.retain_until == "x"
@@ -131,7 +129,7 @@ def test_assess_missing_day_and_orphan_parts():
 
 
 def test_assess_failed_quality():
-    rec = rr.assess_day(D(2025, 1, 10), manifest(PARTS, quality="failed"), SIZES, PREFIX)
+    rec = rr.assess_day(D(2025, 1, 10), manifest(PARTS), SIZES, PREFIX, quality={"status": "failed"})
     assert rec.status == rr.STATUS_FAILED_QUALITY and rec.quality_status == "failed"
 
 
