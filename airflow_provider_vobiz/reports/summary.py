@@ -1734,3 +1734,29 @@ def refresh_reason(
         "config": old.get("config"),
     }
     return why_superseded(old, now)
+
+
+def stale_month_reports(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    days: Iterable[str],
+    *,
+    repull_days: int = DEFAULT_REPULL_DAYS,
+    today: dt.date | None = None,
+    config: SummaryConfig | None = None,
+) -> list[tuple[str, str]]:
+    """``(month, why)`` for each published month report that no longer states the lake: the months of
+    ``days`` (just restated or published) and the month before ``today`` (whose report turns final).
+    A month without a report is left to the monthly run."""
+    config = config or SummaryConfig()
+    today = today or local_today(config.timezone)
+    months = {str(d)[:7] for d in days} | {previous_month(today)}
+    out = []
+    for month in sorted(months):
+        why = refresh_reason(
+            storage, layout, account_id, month, config=config, repull_days=repull_days, today=today
+        )
+        if why:
+            out.append((month, why))
+    return out
