@@ -283,7 +283,7 @@ HOSTILE_VALUES: dict[str, str] = {
     "codec": "+1+1",
     "network_addr": "&lt;not an ip&gt; & <u>",
     "carrier_ip": "@carrier",
-    "context": "\rCR-led",
+    "context": "\x0bVT-led \x1f unit separator",
     "region": "<img src=x onerror=alert(1)>",
     "origination_region": "Circle " + "long " * 500,
     "campaign_id": "-CAMP+919876543210",
