@@ -1607,7 +1607,7 @@ def why_superseded(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None
     old_q = (old.get("quality") or {}).get("days") or {}
     new_q = (new.get("quality") or {}).get("days") or {}
     for day in sorted(set(old_q) & set(new_q)):
-        if old_q[day].get("status") != new_q[day].get("status") and day in new_inputs:
+        if old_q[day].get("status") != new_q[day].get("status") and day in new_inputs and day in old_inputs:
             reasons.append(f"{day} quality {old_q[day].get('status')} -> {new_q[day].get('status')}")
     if old.get("status") != new.get("status"):
         reasons.append(f"status {old.get('status') or 'not stated'} -> {new.get('status')}")
