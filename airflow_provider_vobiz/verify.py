@@ -71,11 +71,15 @@ class LakeReader:
 class LocalLake(LakeReader):
     """A copy of the lake on disk (``root`` holds ``cdr/``, ``quality/``, ``reports/``)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, origin_prefix: str = "") -> None:
         self.root = root
         self.layout = LakeLayout(bucket="local", prefix="")
+        #: The key prefix of the lake the copy was made from: manifests name their parts by full key.
+        self.origin_prefix = origin_prefix.strip("/")
 
     def read(self, key: str) -> bytes | None:
+        if self.origin_prefix and key.startswith(self.origin_prefix + "/"):
+            key = key[len(self.origin_prefix) + 1 :]
         path = self.root / key
         return path.read_bytes() if path.is_file() else None
 
@@ -105,6 +109,12 @@ def _lake_of_report_key(key: str) -> str:
     return head.rstrip("/")
 
 
+def _lake_uri_of(report: dict[str, Any]) -> str | None:
+    """The lake a report was made from: a summary's ``lake_uri``, a retention report's ``inputs.lake_uri``."""
+    inputs = report.get("inputs")
+    return inputs.get("lake_uri") if isinstance(inputs, dict) else report.get("lake_uri")
+
+
 def open_report(location: str, aws_conn_id: str = "aws_default") -> tuple[dict[str, Any], bytes, LakeReader]:
     """The report (parsed), its exact bytes, and a reader of the lake it belongs to."""
     if location.startswith("s3://"):
@@ -131,6 +141,10 @@ def open_report(location: str, aws_conn_id: str = "aws_default") -> tuple[dict[s
         raise ReportUnreadable(f"{location} is not JSON: {err}") from None
     if not isinstance(report, dict) or "account_id" not in report:
         raise ReportUnreadable(f"{location} is not a report's JSON (no account_id)")
+    if isinstance(lake, LocalLake):
+        origin = _lake_uri_of(report)
+        if origin:
+            lake.origin_prefix = LakeLayout.from_uri(origin).prefix
     return report, raw, lake
 
 
