@@ -15,7 +15,9 @@ For every partition the report cites it prints one line:
 - ``match``: the partition's ``_manifest.json`` bytes hash to the cited ``manifest_sha256`` (and it states
   the cited ``content_sha256`` and row count);
 - ``restated since``: the manifest changed through a restatement after the report; the history entry that
-  replaced the cited version follows (a newer report covers the new data);
+  replaced the cited version follows (a newer report covers the new data), and where the cited version is
+  kept (``_manifests/{sha256}.json``) when it is;
+- ``repaired since``: the same content, its parts rewritten by a repair (the manifest's ``repairs`` entry);
 - ``missing``: the partition has no manifest any more (purged after retention, or never copied);
 - ``changed``: the bytes differ and no history entry explains it: the lake was altered outside the
   publisher.
@@ -40,6 +42,8 @@ from airflow_provider_vobiz.lake.records import part_keys_of
 
 MATCH = "match"
 RESTATED = "restated since"
+#: The same content, its parts rewritten by a repair (the manifest's ``repairs``): figures still hold.
+REPAIRED = "repaired since"
 MISSING = "missing"
 CHANGED = "changed"
 
@@ -168,19 +172,19 @@ def cited_inputs(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _replaced(manifest: dict[str, Any], cited: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The history entries from the one that replaced the cited version on, or None if none did."""
-    history = list(manifest.get("history") or [])
-    for i, entry in enumerate(history):
-        by_manifest = (
-            cited.get("manifest_sha256") and entry.get("old_manifest_sha256") == cited["manifest_sha256"]
-        )
-        # Entries written before manifests were archived name only the content they replaced.
-        by_content = not entry.get("old_manifest_sha256") and entry.get("old_content_sha256") == cited.get(
-            "content_sha256"
-        )
-        if by_manifest or by_content:
-            return history[i:]
+def _replaced(manifest: dict[str, Any], cited: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | None:
+    """``(status, entries)``: the history (or repair) entries from the one that replaced the cited version
+    on, or None if no entry did."""
+    for status, log in ((RESTATED, manifest.get("history")), (REPAIRED, manifest.get("repairs"))):
+        entries = list(log or [])
+        for i, entry in enumerate(entries):
+            named = entry.get("old_manifest_sha256")
+            if named:
+                hit = named == cited.get("manifest_sha256")
+            else:  # entries written before manifests were archived name only the content they replaced
+                hit = status == RESTATED and entry.get("old_content_sha256") == cited.get("content_sha256")
+            if hit:
+                return status, entries[i:]
     return None
 
 
@@ -204,7 +208,13 @@ def check_input(
     if not same:
         replaced = _replaced(manifest, cited)
         if replaced is not None:
-            return InputCheck(day, RESTATED, f"{key} is now {digest}", replaced)
+            status, entries = replaced
+            detail = f"{key} is now {digest}"
+            if want_manifest:
+                archived = lake.read(lake.layout.manifest_archive_key(account_id, day, want_manifest))
+                if archived is not None and sha256_hex(archived) == want_manifest:
+                    detail += f"; the cited version is kept at {lake.layout.manifest_archive_key(account_id, day, want_manifest)}"
+            return InputCheck(day, status, detail, entries)
         return InputCheck(
             day,
             CHANGED,

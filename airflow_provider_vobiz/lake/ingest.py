@@ -27,7 +27,7 @@ from airflow_provider_vobiz.cdr.schema import SCHEMA_VERSION
 from airflow_provider_vobiz.cdr.window import DayWindow
 from airflow_provider_vobiz.lake.manifest import utc_now_iso
 from airflow_provider_vobiz.lake.paths import LakeLayout
-from airflow_provider_vobiz.lake.publish import publish_partition
+from airflow_provider_vobiz.lake.publish import DEFAULT_LEASE_WAIT, publish_partition
 from airflow_provider_vobiz.lake.storage import LakeStorage
 from airflow_provider_vobiz.lake.writer import ROW_GROUP_ROWS, ROWS_PER_PART, PartWriter, file_metadata
 
@@ -144,6 +144,8 @@ def ingest_day(
     memory_limit: str = "192MB",
     row_group_rows: int = ROW_GROUP_ROWS,
     rows_per_part: int = ROWS_PER_PART,
+    owner: str | None = None,
+    lease_wait: float = DEFAULT_LEASE_WAIT,
 ) -> dict[str, Any]:
     """Pull one day of ``account_id``'s CDRs and publish it; return a small summary of the manifest.
 
@@ -156,6 +158,9 @@ def ingest_day(
     :param method: ``export`` (one CSV) or ``list`` (paged JSON).
     :param pad_days: days asked for on each side of ``call_date``.
     :param max_api_age_days: how far back the API keeps CDRs (None: not checked here).
+    :param rows_per_part: rows per part file (tests lower it to get many parts from a small day).
+    :param owner: who publishes (the task instance: its retry takes over the lease a killed try left).
+    :param lease_wait: seconds to wait while another run publishes the same day.
     :raises ReconciliationError: the records read differ from the API's total for the same query.
     """
     if method not in METHODS:
@@ -166,6 +171,8 @@ def ingest_day(
     check_api_age(window, pad_days, max_api_age_days, today)
     filters = window.query_filters(pad_days)
     t_start = time.perf_counter()
+    # When the pull began: of two pulls of the same day, the one that began later wins the publish.
+    extracted_at = utc_now_iso(timespec="microseconds")
     log.info(
         "Ingesting %s for account %s (%s window %s .. %s UTC) with %s, query %s",
         day,
@@ -252,10 +259,12 @@ def ingest_day(
             },
             "unknown_fields": norm["unknown_fields"],
             "missing_fields": norm["missing_fields"],
-            "extracted_at": utc_now_iso(),
+            "extracted_at": extracted_at,
             "provider_version": _provider_version(),
         }
-        result = publish_partition(storage, layout, manifest, parts, rejects_path)
+        result = publish_partition(
+            storage, layout, manifest, parts, rejects_path, owner=owner, lease_wait=lease_wait
+        )
 
     published = result.manifest
     elapsed = time.perf_counter() - t_start
@@ -277,6 +286,8 @@ def ingest_day(
         "content_sha256": published["content_sha256"],
         "changed": result.changed,
         "restated": result.restated,
+        "superseded": result.superseded,
+        "repaired": result.repaired,
         "rejects": published.get("rejects", {}).get("count", 0),
         "unknown_fields": sorted(published.get("unknown_fields") or {}),
         "parts": len(published.get("parts") or []),

@@ -54,8 +54,8 @@ def content_sha256(part_hashes: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def utc_now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+def utc_now_iso(timespec: str = "seconds") -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def manifest_sha256(raw: bytes) -> str:

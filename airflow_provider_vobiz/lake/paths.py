@@ -3,19 +3,23 @@
 ``{lake}`` is an ``s3://bucket/prefix`` URI. Hive-style keys, so DuckDB, Athena, Trino and Spark read the
 data as it is::
 
-    {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/part-{00000}.parquet
+    {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/part-{00000}-{version}.parquet
     {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_manifest.json
     {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_manifests/{sha256}.json  (superseded versions)
     {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_object_lock.json      (retention records: never in
     {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_legal_hold.json        the manifest, which is immutable)
+    {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_lease.json             (the one writer of the day)
     {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/validation.json (+ validation.html)
     {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/verdict.json     (the small verdict readers use)
-    {lake}/quarantine/account_id={auth_id}/call_date={YYYY-MM-DD}/rejects.jsonl
+    {lake}/quarantine/account_id={auth_id}/call_date={YYYY-MM-DD}/rejects-{version}.jsonl
     {lake}/reports/trai_summary/account_id={auth_id}/period={YYYY-MM | YYYY-MM-DD}/summary.{csv,json,html,pdf}
     {lake}/reports/trai_summary/account_id={auth_id}/period={…}/_superseded/{json sha256}/summary.{…}  (old versions)
     {lake}/reports/trai_retention/account_id={auth_id}/as_of={YYYY-MM-DD}/retention.{csv,json,html,pdf}
     {lake}/retention/deletions/account_id={auth_id}/{deleted_at}-{call_date}.json   (append-only log)
-    {lake}/_staging/...                                                            (in-flight writes)
+    {lake}/_staging/...                     (used by releases before versioned parts; collected, never written)
+
+``{version}`` names one publish of a day (``20261201T120000Z-1a2b3c4d``): parts and rejects are never
+overwritten, and ``_manifest.json`` (written last, conditionally) is the pointer to the current version.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ MANIFEST_NAME = "_manifest.json"
 MANIFEST_ARCHIVE_DIR = "_manifests"
 OBJECT_LOCK_NAME = "_object_lock.json"
 LEGAL_HOLD_NAME = "_legal_hold.json"
+LEASE_NAME = "_lease.json"
+_VERSIONED_RE = re.compile(
+    r"^(?:part-\d{5}|rejects)-(?P<version>\d{8}T\d{6}Z-[0-9a-f]{8})\.(?:parquet|jsonl)$"
+)
 PART_TEMPLATE = "part-{index:05d}.parquet"
 #: Folder (inside a report's period folder) holding the versions a regenerated report superseded.
 SUPERSEDED_DIR = "_superseded"
@@ -128,6 +136,16 @@ class LakeLayout:
         """The day's legal-hold record (``_``-prefixed: Hive, Spark and Athena skip it)."""
         return self.partition_prefix(account_id, call_date) + LEGAL_HOLD_NAME
 
+    def lease_key(self, account_id: str, call_date: dt.date | str) -> str:
+        """The lease object a publisher holds while it writes the day (conditional create, with expiry)."""
+        return self.partition_prefix(account_id, call_date) + LEASE_NAME
+
+    @staticmethod
+    def version_of(key: str) -> str | None:
+        """The publish version a part or rejects key carries (None for other keys and unversioned names)."""
+        m = _VERSIONED_RE.match(key.rsplit("/", 1)[-1])
+        return m["version"] if m else None
+
     @staticmethod
     def is_part_key(key: str) -> bool:
         name = key.rsplit("/", 1)[-1]
@@ -153,21 +171,23 @@ class LakeLayout:
         """The quality verdict of the partition's current version (what readers and the operator reuse)."""
         return self.quality_prefix(account_id, call_date) + "verdict.json"
 
-    def rejects_key(self, account_id: str, call_date: dt.date | str) -> str:
+    def quarantine_prefix(self, account_id: str, call_date: dt.date | str) -> str:
         return (
             self.key("quarantine", f"account_id={_check_account(account_id)}", f"call_date={_day(call_date)}")
-            + "/rejects.jsonl"
+            + "/"
         )
 
-    def staging_prefix(self, account_id: str, call_date: dt.date | str, token: str) -> str:
-        """Where a run writes before it publishes; invisible to readers of ``cdr/``."""
+    def rejects_key(self, account_id: str, call_date: dt.date | str, version: str | None = None) -> str:
+        """The day's quarantined records; ``version`` names the publish they belong to (the manifest's key)."""
+        return self.quarantine_prefix(account_id, call_date) + (
+            f"rejects-{version}.jsonl" if version else "rejects.jsonl"
+        )
+
+    def staging_prefix(self, account_id: str, call_date: dt.date | str) -> str:
+        """Where releases before versioned parts staged a day's writes; publish and retention collect it."""
         return (
             self.key(
-                "_staging",
-                "cdr",
-                f"account_id={_check_account(account_id)}",
-                f"call_date={_day(call_date)}",
-                token,
+                "_staging", "cdr", f"account_id={_check_account(account_id)}", f"call_date={_day(call_date)}"
             )
             + "/"
         )

@@ -12,6 +12,8 @@ Each action is off unless the caller turns it on (the retention operator records
 - :func:`apply_lifecycle` adds (or replaces) one rule, ``vobiz-cdr-retention``, expiring ``cdr/`` objects
   ``366 * years + grace`` days after they were written. It counts from the object's creation, not its call_date,
   so backfilled days are kept longer, never shorter. Other rules of the bucket are kept.
+- :func:`collect_unpublished` deletes parts and rejects no manifest names that are older than any publish
+  lease lives: what a killed or failed publish left and no later run of its day collected yet.
 - :func:`purge_expired` deletes partitions whose retention ended more than ``grace_days`` ago, never a day under
   legal hold, together with the day's quality result and quarantined rejects (they hold records too). Every
   deletion appends one new object to the account's deletion log (``LakeLayout.deletion_log_key``); the log is
@@ -29,7 +31,9 @@ from zoneinfo import ZoneInfo
 
 from botocore.exceptions import ClientError
 
+from airflow_provider_vobiz.lake.integrity import list_partition
 from airflow_provider_vobiz.lake.manifest import read_manifest, utc_now_iso
+from airflow_provider_vobiz.lake.publish import DEFAULT_LEASE_SECONDS, collect_garbage
 from airflow_provider_vobiz.lake.records import (
     part_keys_of,
     read_legal_hold,
@@ -305,6 +309,46 @@ def _object_lock_enabled(storage: LakeStorage) -> bool:
     return True
 
 
+# -- objects of unfinished publishes ---------------------------------------------------------------------
+def collect_unpublished(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    *,
+    older_than: dt.timedelta = dt.timedelta(seconds=DEFAULT_LEASE_SECONDS),
+    max_workers: int = 10,
+) -> dict[str, Any]:
+    """Delete the parts and rejects of ``account_id`` that no manifest names and that are older than any lease
+    lives (so no publish in flight can still commit them): what killed or failed publishes left, and what the
+    next run of their day has not collected yet. Also what releases before versioned parts left in
+    ``_staging/``. Returns a summary for the report.
+    """
+    t0 = time.perf_counter()
+    by_day: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, info in list_partition(storage, layout.account_prefix(account_id)).items():
+        parsed = layout.parse_partition(key)
+        if parsed:
+            by_day.setdefault(parsed[1], {})[key] = info
+
+    def collect(day: str) -> list[str]:
+        manifest = storage.get_json(layout.manifest_key(account_id, day)) or {}
+        return collect_garbage(storage, layout, account_id, day, manifest, by_day[day], older_than=older_than)
+
+    _ = storage.client  # build the client once before threads share it
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        days_listed = sorted(by_day)
+        collected = dict(zip(days_listed, pool.map(collect, days_listed), strict=True))
+    days = {day: len(keys) for day, keys in collected.items() if keys}
+    log.info(
+        "Collected %d unpublished object(s) in %d day(s) of %s in %.2fs",
+        sum(days.values()),
+        len(days),
+        account_id,
+        time.perf_counter() - t0,
+    )
+    return {"enabled": True, "objects": sum(days.values()), "days": days, "errors": []}
+
+
 # -- lifecycle --------------------------------------------------------------------------------------------
 def lifecycle_days(years: int = DEFAULT_RETENTION_YEARS, grace_days: int = DEFAULT_GRACE_DAYS) -> int:
     """Days after creation at which the lifecycle rule expires an object: never before retention ends."""
@@ -446,7 +490,7 @@ def purge_expired(
         prefixes = [
             layout.partition_prefix(account_id, day),
             layout.quality_prefix(account_id, day),
-            layout.rejects_key(account_id, day),
+            layout.quarantine_prefix(account_id, day),
         ]
         objects = _objects_to_delete(storage, prefixes, versioned)
         failures = _delete(storage, objects)

@@ -20,6 +20,19 @@ if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
 
+_MISSING = ("404", "NoSuchKey", "NotFound")
+#: S3 answers 412 when a condition does not hold, and 409 when a conditional write raced another.
+_PRECONDITION = ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
+
+
+class PreconditionFailed(Exception):
+    """A conditional write or delete lost: the object is not (or no longer) what the caller read."""
+
+
+def error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
 class LakeStorage:
     """Thin, typed wrapper over one bucket's objects.
 
@@ -72,26 +85,64 @@ class LakeStorage:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if error_code(err) in _MISSING:
                 return None
             raise
+
+    def get_versioned(self, key: str) -> tuple[bytes, str] | None:
+        """``(bytes, ETag)`` of an object, or None when it does not exist (the ETag for a later If-Match)."""
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as err:
+            if error_code(err) in _MISSING:
+                return None
+            raise
+        return resp["Body"].read(), resp["ETag"]
+
+    def put_conditional(
+        self,
+        key: str,
+        body: Any,
+        *,
+        if_match: str | None = None,
+        content_type: str = "application/octet-stream",
+    ) -> str:
+        """Create ``key`` only if it does not exist (``If-None-Match: *``), or replace it only if its ETag is
+        still ``if_match``; returns the new ETag. Raises :class:`PreconditionFailed` when the condition fails."""
+        condition = {"IfMatch": if_match} if if_match else {"IfNoneMatch": "*"}
+        try:
+            resp = self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, **condition
+            )
+        except ClientError as err:
+            code = error_code(err)
+            if code in _PRECONDITION or (if_match and code in _MISSING):
+                raise PreconditionFailed(f"s3://{self.bucket}/{key}: {code}") from err
+            raise
+        return resp["ETag"]
+
+    def delete_conditional(self, key: str, etag: str) -> bool:
+        """Delete ``key`` only if its ETag is still ``etag``; False when it changed or is gone."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag)
+        except ClientError as err:
+            if error_code(err) in _PRECONDITION + _MISSING:
+                return False
+            raise
+        return True
 
     def get_bytes(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
     def get_bytes_or_none(self, key: str) -> bytes | None:
         """An object's exact bytes, or None when the key does not exist."""
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
+        found = self.get_versioned(key)
+        return None if found is None else found[0]
 
     def get_json(self, key: str) -> Any | None:
         """Parse a JSON object, or return None when the key does not exist."""
-        body = self.get_bytes_or_none(key)
-        return None if body is None else json.loads(body)
+        found = self.get_versioned(key)
+        return None if found is None else json.loads(found[0])
 
     def put_bytes(
         self, key: str, data: bytes, content_type: str = "application/octet-stream", **extra: Any

@@ -35,9 +35,20 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
         content (by default such a day is left as it is, so a re-pull of an unchanged day rewrites nothing).
     :param vobiz_conn_id: the ``vobiz`` connection whose login is the account, when ``account_id`` is None.
     :param fail_on_warning: also fail the task when only warning-level expectations fail.
+    :param verify: how the parts are checked against the manifest before anything else, a recorded verdict
+        included: ``"manifest"`` (size and ETag, from one listing) or ``"full"`` (also each part's sha256).
+        A mismatch fails the task naming the partition and the part; a re-run of the ingest repairs the day.
+        (templated)
     """
 
-    template_fields: Sequence[str] = ("aws_conn_id", "lake_uri", "call_date", "account_id", "suite_path")
+    template_fields: Sequence[str] = (
+        "aws_conn_id",
+        "lake_uri",
+        "call_date",
+        "account_id",
+        "suite_path",
+        "verify",
+    )
     operator_extra_links = (VobizValidationLink(),)
     ui_color = "#e8f4ea"
 
@@ -52,6 +63,7 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
         vobiz_conn_id: str = DEFAULT_VOBIZ_CONN_ID,
         fail_on_warning: bool = False,
         revalidate: bool = False,
+        verify: str = "manifest",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -63,6 +75,7 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
         self.vobiz_conn_id = vobiz_conn_id
         self.fail_on_warning = fail_on_warning
         self.revalidate = revalidate
+        self.verify = verify
 
     def _account(self) -> str:
         if self.account_id:
@@ -75,22 +88,35 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
         return login
 
     def _recorded_verdict(self, account: str, call_date: str) -> dict[str, Any] | None:
-        """The recorded verdict if it judged this partition's current content with this suite."""
-        from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING
+        """The recorded verdict if it judged this partition's current content with this suite, once the
+        parts are verified to still be that content (a verdict on bytes that changed since says nothing)."""
+        from airflow_provider_vobiz.lake.integrity import check_partition
+        from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING, read_manifest
         from airflow_provider_vobiz.lake.records import read_quality
         from airflow_provider_vobiz.quality.suite import load_suite
 
-        quality = read_quality(self.storage, self.layout, account, call_date)
+        manifest = read_manifest(self.storage, self.layout, account, call_date)
+        if manifest is None:
+            return None  # validate_partition says so clearly
+        check_partition(self.storage, self.layout, account, call_date, manifest, self.verify)
+        quality = read_quality(self.storage, self.layout, account, call_date, manifest)
         if quality.get("status", QUALITY_PENDING) == QUALITY_PENDING:
             return None
         if quality.get("suite_sha256") != load_suite(self.suite_path).sha256:
             return None
         return quality
 
+    def _validate(self, account: str, call_date: str) -> Any:
+        from airflow_provider_vobiz.quality import validate_partition
+
+        return validate_partition(
+            self.storage, self.layout, account, call_date, self.suite_path, verify=self.verify
+        )
+
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from airflow_provider_vobiz.quality import validate_partition
+        from airflow_provider_vobiz.lake.integrity import PartitionIntegrityError
 
         account = self._account()
         call_date = str(self.call_date).strip()
@@ -101,7 +127,11 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
             call_date,
             self.suite_path or "(shipped vobiz_cdr)",
         )
-        recorded = None if self.revalidate else self._recorded_verdict(account, call_date)
+        try:
+            recorded = None if self.revalidate else self._recorded_verdict(account, call_date)
+            result = None if recorded is not None else self._validate(account, call_date)
+        except PartitionIntegrityError as err:
+            raise AirflowFailException(str(err)) from err
         if recorded is not None:
             self.log.info(
                 "Already validated with suite %s: %s on this exact content (%s); left as it is",
@@ -122,7 +152,6 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
                     context, self.storage, VALIDATION_URL_XCOM_KEY, recorded["validation_html_key"]
                 )
             return recorded
-        result = validate_partition(self.storage, self.layout, account, call_date, self.suite_path)
         push_object_link(context, self.storage, VALIDATION_URL_XCOM_KEY, result.html_key)
         self.log.info(
             "Quality %s: %d rows, %d expectations, %d critical and %d warning failed, in %.1fs. Result: %s",

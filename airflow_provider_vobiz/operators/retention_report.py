@@ -57,6 +57,9 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
     :param lifecycle: put the ``vobiz-cdr-retention`` lifecycle rule on the bucket. (templated)
     :param purge_expired: delete partitions past retention plus ``grace_days`` (never under legal hold),
         logging each deletion. (templated)
+    :param collect_unpublished: delete parts and rejects no manifest names that are older than any publish
+        lease lives (what killed or failed publishes left; readers who follow the manifests never see them).
+        (templated)
     :param grace_days: days kept after retention ends before a purge or the lifecycle rule removes a day.
         (templated)
     :param timezone: the timezone of the run's day. (templated)
@@ -76,6 +79,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         "object_lock_mode",
         "lifecycle",
         "purge_expired",
+        "collect_unpublished",
         "grace_days",
         "timezone",
     )
@@ -97,6 +101,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         object_lock_mode: str = "",
         lifecycle: bool | str = False,
         purge_expired: bool | str = False,
+        collect_unpublished: bool | str = True,
         grace_days: int | str = 30,
         timezone: str = config.DEFAULT_TIMEZONE,
         formats: Sequence[str] = ("csv", "json", "html", "pdf"),
@@ -115,6 +120,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         self.object_lock_mode = object_lock_mode
         self.lifecycle = lifecycle
         self.purge_expired = purge_expired
+        self.collect_unpublished = collect_unpublished
         self.grace_days = grace_days
         self.timezone = timezone
         self.formats = tuple(formats)
@@ -168,7 +174,12 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
             "purge": {"enabled": False},
             "object_lock": {"enabled": False},
             "lifecycle": {"enabled": False},
+            "collect_unpublished": {"enabled": False},
         }
+        if as_bool(self.collect_unpublished):
+            enforcement["collect_unpublished"] = enforce.collect_unpublished(
+                self.storage, self.layout, account
+            )
         if as_bool(self.purge_expired):
             enforcement["purge"] = enforce.purge_expired(
                 self.storage, self.layout, account, as_of, years=years, grace_days=grace, dag_run=run_info

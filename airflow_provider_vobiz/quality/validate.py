@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA, PHONE_FIELDS
+from airflow_provider_vobiz.lake.integrity import check_partition
 from airflow_provider_vobiz.lake.manifest import (
     QUALITY_FAILED,
     QUALITY_PASSED,
@@ -33,7 +34,7 @@ from airflow_provider_vobiz.lake.manifest import (
     read_manifest,
     utc_now_iso,
 )
-from airflow_provider_vobiz.lake.records import write_quality
+from airflow_provider_vobiz.lake.records import part_keys_of, write_quality
 from airflow_provider_vobiz.privacy import mask_value
 from airflow_provider_vobiz.quality.render import failure_message, mask_values, render_html
 from airflow_provider_vobiz.quality.suite import Suite, load_suite
@@ -140,15 +141,6 @@ class QualityResult:
 
 
 # -- reading ------------------------------------------------------------------------------------------------
-def _part_keys(layout: LakeLayout, account_id: str, call_date: str, manifest: dict[str, Any]) -> list[str]:
-    prefix = layout.partition_prefix(account_id, call_date)
-    keys = []
-    for part in manifest.get("parts") or ():
-        key = part["key"] if isinstance(part, dict) else str(part)
-        keys.append(key if "/" in key else prefix + key)
-    return keys
-
-
 def read_columns(storage: LakeStorage, keys: list[str], columns: tuple[str, ...]) -> pa.Table:
     """The parts' rows, only ``columns`` (those of the file schema; others are left to fail in GX)."""
     names = [c for c in columns if c in FILE_SCHEMA.names]
@@ -423,6 +415,7 @@ def validate_partition(
     *,
     record: bool = True,
     gx_fingerprint: bool = False,
+    verify: str = "manifest",
 ) -> QualityResult:
     """Validate one published partition; write ``validation.{json,html}`` and (``record``) its verdict.
 
@@ -432,6 +425,8 @@ def validate_partition(
     :param call_date: the partition's day (date or ``YYYY-MM-DD``).
     :param suite_path: a GX 1.x suite file; None uses the suite shipped with the provider.
     :param record: write the result files and ``verdict.json`` (False: only compute).
+    :param verify: how the parts are checked against the manifest first: ``"manifest"`` (size and ETag) or
+        ``"full"`` (also the sha256 of every part's bytes).
     :param gx_fingerprint: let GX md5 the whole DataFrame to label the batch (off: the manifest's
         content_sha256 identifies the data, and the hash is most of GX's time).
     """
@@ -444,7 +439,10 @@ def validate_partition(
             f"no published partition for account {account_id} on {day}: "
             f"s3://{storage.bucket}/{layout.manifest_key(account_id, day)} does not exist"
         )
-    keys = _part_keys(layout, account_id, day, manifest)
+    # The parts must be the ones the manifest recorded before their content is judged (a corrupt, truncated
+    # or deleted part raises PartitionIntegrityError, naming the partition and the part).
+    check_partition(storage, layout, account_id, day, manifest, verify)
+    keys = part_keys_of(manifest, layout.partition_prefix(account_id, day))
     columns = suite.columns
     t0 = time.perf_counter()
     table = read_columns(storage, keys, columns)

@@ -6,9 +6,10 @@ The Unified Licence amendment of 21 Dec 2021 requires the licensee to keep CDRs 
 
     status          present | missing | failed_quality | checksum_mismatch
     rows, bytes     from the manifest (bytes as listed on S3)
-    hash_check      ok | mismatch | n/a; "manifest" mode compares the listed object sizes with the manifest and
-                    the manifest's own hashes (content_sha256 over the parts' sha256s, rows over the parts);
-                    "full" mode also re-reads and re-hashes every part
+    hash_check      ok | mismatch | n/a; "manifest" mode compares the listed object sizes and ETags with the
+                    manifest and the manifest's own hashes (content_sha256 over the parts' sha256s, rows over
+                    the parts); "full" mode also re-reads and re-hashes every part (lake.integrity, the same
+                    check the quality operator runs)
     quality, reconciliation, object lock retain-until, restatements, legal hold, expires_on
 
 How it stays fast: one paginated listing of the account's prefix (sizes of every part and which days have a
@@ -22,7 +23,6 @@ Plain functions, no Airflow: the operator (operators/retention_report.py) only w
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import time
@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.schema import CALL_DIRECTIONS, E164_PATTERN
+from airflow_provider_vobiz.lake.integrity import VERIFY_MODES, clean_etag, part_problems, sha256_of
 from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, content_sha256, manifest_sha256
-from airflow_provider_vobiz.lake.records import read_legal_hold, read_object_lock, read_quality
+from airflow_provider_vobiz.lake.records import part_keys_of, read_legal_hold, read_object_lock, read_quality
 from airflow_provider_vobiz.lake.retention import (
     DEFAULT_RETENTION_YEARS,
     expires_on,
@@ -57,7 +58,6 @@ STATUS_FAILED_QUALITY = "failed_quality"
 STATUS_CHECKSUM_MISMATCH = "checksum_mismatch"
 STATUSES = (STATUS_PRESENT, STATUS_MISSING, STATUS_FAILED_QUALITY, STATUS_CHECKSUM_MISMATCH)
 
-VERIFY_MODES = ("manifest", "full")
 COMPLETENESS_MODES = ("sample", "full", "none")
 #: Days read for field completeness in "sample" mode: spread evenly over the window, newest always included.
 DEFAULT_COMPLETENESS_SAMPLE_DAYS = 31
@@ -165,11 +165,6 @@ class DayRecord:
         }
 
 
-def _part_key(part: dict[str, Any], partition_prefix: str) -> str:
-    key = str(part.get("key") or "")
-    return key if "/" in key else partition_prefix + key
-
-
 def assess_day(
     call_date: dt.date,
     manifest: dict[str, Any] | None,
@@ -178,6 +173,7 @@ def assess_day(
     years: int = DEFAULT_RETENTION_YEARS,
     rehash: Callable[[str], str] | None = None,
     *,
+    listed_etags: dict[str, str | None] | None = None,
     quality: dict[str, Any] | None = None,
     object_lock: dict[str, Any] | None = None,
     legal_hold: bool = False,
@@ -187,6 +183,7 @@ def assess_day(
 
     :param listed_sizes: ``{key: size}`` of every object listed under the partition prefix.
     :param rehash: in "full" mode, a function returning the sha256 of an object's bytes.
+    :param listed_etags: ``{key: ETag}`` of the listed objects (compared with the ETags the manifest recorded).
     :param quality: the verdict of the manifest's content (lake.records.read_quality).
     :param object_lock: the day's Object Lock record (lake.records.read_object_lock).
     :param legal_hold: whether the day is under legal hold (lake.records.read_legal_hold).
@@ -219,29 +216,12 @@ def assess_day(
     rec.restatements = len(manifest.get("history") or [])
     rec.legal_hold = bool(legal_hold)
 
-    problems: list[str] = []
-    total_bytes = 0
-    rows_sum = 0
-    manifest_keys = set()
-    for part in parts:
-        key = _part_key(part, partition_prefix)
-        manifest_keys.add(key)
-        rec.part_keys.append(key)
-        rows_sum += _int_or_none(part.get("rows")) or 0
-        size = listed_sizes.get(key)
-        if size is None:
-            problems.append(f"part {key.rsplit('/', 1)[-1]} is in the manifest but not in the lake")
-            continue
-        total_bytes += size
-        if part.get("bytes") is not None and int(part["bytes"]) != size:
-            problems.append(
-                f"part {key.rsplit('/', 1)[-1]} has {size} bytes, the manifest records {part['bytes']}"
-            )
-        elif rehash is not None:
-            actual = rehash(key)
-            if actual != part.get("sha256"):
-                problems.append(f"part {key.rsplit('/', 1)[-1]} sha256 differs from the manifest")
-    rec.bytes = total_bytes
+    # The same check the quality operator and the publisher run (lake.integrity): size and ETag of each part,
+    # its sha256 too in "full" mode.
+    problems = part_problems(manifest, partition_prefix, listed_sizes, listed_etags, rehash)
+    rec.part_keys = part_keys_of(manifest, partition_prefix)
+    rows_sum = sum(_int_or_none(p.get("rows")) or 0 for p in parts)
+    rec.bytes = sum(listed_sizes.get(k, 0) for k in rec.part_keys)
     if (
         parts
         and rec.content_sha256
@@ -250,9 +230,8 @@ def assess_day(
         problems.append("content_sha256 does not match the parts' hashes recorded in the manifest")
     if rec.rows is not None and parts and rows_sum != rec.rows:
         problems.append(f"parts hold {rows_sum} rows, the manifest's row_count is {rec.rows}")
-    extra = [k for k in stray_parts if k not in manifest_keys]
-    if extra:
-        problems.append(f"{len(extra)} part file(s) not named in the manifest")
+    # Part files no manifest names are what an unfinished publish left: readers who follow the manifest never
+    # see them, and the next run of the day (or retention enforcement) collects them. Not a mismatch.
     rec.problems = problems
 
     if problems:
@@ -289,13 +268,6 @@ class Inventory:
     seconds: float
 
 
-def _sha256_of(storage: LakeStorage, key: str) -> str:
-    digest = hashlib.sha256()
-    for chunk in storage.iter_chunks(key):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
 def inventory(
     storage: LakeStorage,
     layout: LakeLayout,
@@ -318,6 +290,7 @@ def inventory(
 
     # One listing of the account: sizes of every object, grouped by day.
     by_day: dict[dt.date, dict[str, int]] = {}
+    etags: dict[str, str | None] = {}
     manifest_days: set[dt.date] = set()
     listed = 0
     for obj in storage.list_objects(layout.account_prefix(account_id)):
@@ -327,6 +300,7 @@ def inventory(
             continue
         day = dt.date.fromisoformat(parsed[1])
         by_day.setdefault(day, {})[obj["Key"]] = int(obj["Size"])
+        etags[obj["Key"]] = clean_etag(obj.get("ETag"))
         if obj["Key"].endswith("/_manifest.json"):
             manifest_days.add(day)
     log.info(
@@ -368,7 +342,7 @@ def inventory(
                 elapsed = time.perf_counter() - t0
                 log.info("Read %d/%d manifests (%.0f manifests/s)", i, len(wanted), i / max(elapsed, 1e-9))
 
-        rehash = (lambda key: _sha256_of(storage, key)) if verify == "full" else None
+        rehash = (lambda key: sha256_of(storage, key)) if verify == "full" else None
 
         def assess(day: dt.date) -> DayRecord:
             return assess_day(
@@ -378,6 +352,7 @@ def inventory(
                 layout.partition_prefix(account_id, day),
                 years=years,
                 rehash=rehash,
+                listed_etags=etags,
                 **extras.get(day, {}),
             )
 

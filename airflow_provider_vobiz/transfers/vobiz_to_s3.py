@@ -126,6 +126,8 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
                 max_api_age_days=max_age,
                 per_page=self.per_page,
                 memory_limit=self.memory_limit,
+                # A retry of this task takes over the lease a killed try left (other runs wait for it).
+                owner=_task_owner(context),
             )
         except VobizBadRequestError as err:
             raise IngestError(
@@ -142,3 +144,15 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
         context["ti"].xcom_push(key=PARTITION_URL_XCOM_KEY, value=url)
         self.log.info("Partition: %s (%s)", summary["partition_uri"], url)
         return summary
+
+
+def _task_owner(context: Context) -> str | None:
+    """The task instance, the same for every try of it: the owner of the day's publish lease.
+
+    None (a one-off owner) when the context does not identify a task instance.
+    """
+    ti = context.get("ti")
+    ids = [getattr(ti, name, None) for name in ("dag_id", "task_id", "run_id")]
+    if not all(isinstance(i, str) and i for i in ids):
+        return None
+    return "/".join([*ids, str(getattr(ti, "map_index", -1))])

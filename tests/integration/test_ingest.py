@@ -4,6 +4,7 @@ moto's S3 server. Ground truth is the simulator's own data."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -12,7 +13,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from botocore.exceptions import ClientError
 
 from airflow_provider_vobiz.cdr.normalize import Normalizer
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
@@ -24,7 +24,7 @@ from airflow_provider_vobiz.lake.manifest import read_manifest
 from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.publish import PublishError
 from airflow_provider_vobiz.lake.storage import LakeStorage
-from tests.fixtures.s3 import set_conn
+from tests.fixtures.s3 import S3Faults, set_conn
 
 pytestmark = pytest.mark.integration
 
@@ -149,7 +149,7 @@ def test_malformed_record_quarantined_and_the_rest_published(simulator_factory, 
     sim = simulator_factory(malformed_records=6)
     summary = ingest_day(_hook(monkeypatch, sim), storage, layout, ACCOUNT, DAY, method=method)
     m = read_manifest(storage, layout, ACCOUNT, DAY)
-    lines = [json.loads(x) for x in storage.get_bytes(layout.rejects_key(ACCOUNT, DAY)).decode().splitlines()]
+    lines = [json.loads(x) for x in storage.get_bytes(m["rejects"]["key"]).decode().splitlines()]
     assert len(lines) == m["rejects"]["count"] == summary["rejects"] > 0
     assert all(x["reason"] == 'duration: expected an integer, got "abc"' for x in lines)
     assert all(x["record"]["duration"] == "abc" and x["record"]["uuid"] for x in lines)
@@ -173,33 +173,22 @@ def test_rerun_gives_identical_parts_and_export_equals_list(vobiz_simulator, lak
         hook, storage, layout, ACCOUNT, DAY, method="export", row_group_rows=64, rows_per_part=128
     )
     m1 = read_manifest(storage, layout, ACCOUNT, DAY)
-    bytes1 = {p["key"]: storage.get_bytes(p["key"]) for p in m1["parts"]}
+    bytes1 = [storage.get_bytes(p["key"]) for p in m1["parts"]]
     assert len(bytes1) == 3  # 300-odd rows in parts of 128
     again = ingest_day(
         hook, storage, layout, ACCOUNT, DAY, method="list", row_group_rows=64, rows_per_part=128
     )
     assert again["content_sha256"] == first["content_sha256"] and not again["changed"]
     assert read_manifest(storage, layout, ACCOUNT, DAY) == m1  # untouched
-    assert {k: storage.get_bytes(k) for k in bytes1} == bytes1
+    assert [storage.get_bytes(p["key"]) for p in m1["parts"]] == bytes1
     # Rewritten from scratch (the partition deleted), the bytes are the same again.
-    storage.delete_keys(list(bytes1) + [layout.manifest_key(ACCOUNT, DAY)])
+    storage.delete_keys([p["key"] for p in m1["parts"]] + [layout.manifest_key(ACCOUNT, DAY)])
     third = ingest_day(
         hook, storage, layout, ACCOUNT, DAY, method="export", row_group_rows=64, rows_per_part=128
     )
     assert third["changed"] and third["content_sha256"] == first["content_sha256"]
-    assert {k: storage.get_bytes(k) for k in bytes1} == bytes1
-
-
-class _FailingStorage(LakeStorage):
-    """The moto server, with the n-th server-side copy failing (an S3 outage mid-publish)."""
-
-    fail_on_copy = 3
-
-    def copy(self, src_key, dst_key):
-        self.copies = getattr(self, "copies", 0) + 1
-        if self.copies == self.fail_on_copy:
-            raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "CopyObject")
-        super().copy(src_key, dst_key)
+    m3 = read_manifest(storage, layout, ACCOUNT, DAY)
+    assert [storage.get_bytes(p["key"]) for p in m3["parts"]] == bytes1
 
 
 def test_late_cdrs_restate_and_an_s3_failure_leaves_the_previous_partition(
@@ -215,11 +204,14 @@ def test_late_cdrs_restate_and_an_s3_failure_leaves_the_previous_partition(
     before = {o["Key"]: storage.get_bytes(o["Key"]) for o in storage.list_objects(prefix)}
 
     sim.set_now(w.end + dt.timedelta(days=3))  # now they are
-    failing = _FailingStorage(s3_lake.aws_conn_id, s3_lake.bucket)
-    with pytest.raises(PublishError, match="restored"):
+    # S3 fails from the second part on (the lease is the first PUT, the first part the second).
+    failing = LakeStorage(s3_lake.aws_conn_id, s3_lake.bucket)
+    S3Faults(failing.client, fail_from=3)
+    with pytest.raises(PublishError, match="previous version is what readers see"):
         ingest_day(hook, failing, layout, ACCOUNT, DAY, row_group_rows=64, rows_per_part=64)
-    assert {o["Key"]: storage.get_bytes(o["Key"]) for o in storage.list_objects(prefix)} == before
-    assert list(storage.list_objects(layout.key("_staging"))) == []
+    listed = {o["Key"] for o in storage.list_objects(prefix)}
+    assert {k: storage.get_bytes(k) for k in before} == before  # the manifest and its parts, untouched
+    assert listed - set(before) <= {layout.lease_key(ACCOUNT, DAY)}  # the failed run removed its part
 
     restated = ingest_day(hook, storage, layout, ACCOUNT, DAY)
     assert restated["changed"] and restated["restated"]
@@ -227,6 +219,11 @@ def test_late_cdrs_restate_and_an_s3_failure_leaves_the_previous_partition(
     (h,) = read_manifest(storage, layout, ACCOUNT, DAY)["history"]
     assert (h["old_row_count"], h["new_row_count"]) == (first["row_count"], restated["row_count"])
     assert h["old_content_sha256"] == first["content_sha256"]
+    old_manifest = before[layout.manifest_key(ACCOUNT, DAY)]
+    assert h["old_manifest_sha256"] == hashlib.sha256(old_manifest).hexdigest()
+    assert (
+        storage.get_bytes(layout.manifest_archive_key(ACCOUNT, DAY, h["old_manifest_sha256"])) == old_manifest
+    )
 
 
 def test_records_arriving_during_the_pull_fail_reconciliation(simulator_factory, lake, monkeypatch):

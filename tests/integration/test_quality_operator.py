@@ -52,7 +52,14 @@ def _run(op: VobizCdrQualityOperator, lake) -> dict:
 
 def test_constructing_the_operator_touches_nothing():
     op = _operator(lake_uri="s3://nowhere/lake")
-    assert set(op.template_fields) == {"aws_conn_id", "lake_uri", "call_date", "account_id", "suite_path"}
+    assert set(op.template_fields) == {
+        "aws_conn_id",
+        "lake_uri",
+        "call_date",
+        "account_id",
+        "suite_path",
+        "verify",
+    }
     assert "storage" not in op.__dict__ and "layout" not in op.__dict__
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import re
@@ -148,6 +149,7 @@ def test_hostile_records_a_restated_last_day_and_an_auditor(stack, capsys):
 
     # A late CDR for the month's last day: the next day's ingest re-pulls it and restates it.
     before = storage.get_json(layout.manifest_key(account, last))
+    before_sha = hashlib.sha256(storage.get_bytes(layout.manifest_key(account, last))).hexdigest()
     _ingest(dags, sim, last + dt.timedelta(days=1))
     after = storage.get_json(layout.manifest_key(account, last))
     assert after["row_count"] > before["row_count"] and len(after["history"]) == len(before["history"]) + 1
@@ -158,8 +160,6 @@ def test_hostile_records_a_restated_last_day_and_an_auditor(stack, capsys):
     (old,) = v2["supersedes"]
     assert old["version"] == 1 and f"{last.isoformat()} restated" in old["reason"]
     archived_key = old["path"].split(f"s3://{layout.bucket}/", 1)[1]
-    import hashlib
-
     assert hashlib.sha256(storage.get_bytes(archived_key)).hexdigest() == old["sha256"]
     assert json.loads(storage.get_bytes(archived_key))["generated_at"] == v1["generated_at"]
     assert v2["totals"]["calls"] == v1["totals"]["calls"] + after["row_count"] - before["row_count"]
@@ -171,6 +171,8 @@ def test_hostile_records_a_restated_last_day_and_an_auditor(stack, capsys):
     assert code == 1
     assert f"{first.isoformat()}  match" in out and f"{last.isoformat()}  restated since" in out
     assert after["history"][-1]["old_content_sha256"] in out  # the history entry is printed
+    # ... and the version the old report cites is still in the lake, under its own hash.
+    assert f"the cited version is kept at {layout.manifest_archive_key(account, last, before_sha)}" in out
     code, out = _verify(capsys, layout.s3_uri(month_key))
     assert code == 0 and f"{cited} of {cited} input(s) match" in out
     code, out = _verify(capsys, retention_uri)

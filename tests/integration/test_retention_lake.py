@@ -9,10 +9,11 @@ import pytest
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
 from airflow_provider_vobiz.lake import retention as enforce
+from airflow_provider_vobiz.lake.manifest import read_manifest
 from airflow_provider_vobiz.lake.publish import publish_partition
 from airflow_provider_vobiz.lake.writer import PartWriter, file_metadata
 from airflow_provider_vobiz.reports import retention as rr
-from tests.integration.test_retention import day_rows, locked_lake  # noqa: F401, F811 (a fixture)
+from tests.integration.test_retention import day_rows, lake, locked_lake  # noqa: F401, F811 (fixtures)
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +67,29 @@ def test_inventory_and_lock_follow_the_lake_writer(locked_lake, tmp_path):  # no
 
     again = enforce.apply_object_lock(storage, layout, ACCOUNT, as_of, mode="compliance")
     assert [(a["call_date"], a["parts"]) for a in again["applied"]] == [(days[1].isoformat(), 1)]
-    head = client.head_object(Bucket=layout.bucket, Key=layout.part_key(ACCOUNT, days[1], 0))
+    (part,) = read_manifest(storage, layout, ACCOUNT, days[1])["parts"]
+    head = client.head_object(Bucket=layout.bucket, Key=part["key"])
     assert head["ObjectLockMode"] == "COMPLIANCE"
     rec = {r.call_date: r for r in rr.inventory(storage, layout, ACCOUNT, as_of).days}[days[1]]
     assert rec.retain_until == "2028-11-26T18:30:00Z"
+
+
+def test_retention_collects_what_unfinished_publishes_left(lake, tmp_path):  # noqa: F811
+    _, layout, storage = lake
+    day = dt.date(2026, 11, 20)
+    manifest = publish(storage, layout, day, 10, tmp_path)
+    prefix = layout.partition_prefix(ACCOUNT, day)
+    orphan = layout.part_key(ACCOUNT, day, 0, "20261120T000000Z-0badc0de")
+    orphan_rejects = layout.rejects_key(ACCOUNT, day, "20261120T000000Z-0badc0de")
+    first_publish_killed = layout.part_key(ACCOUNT, dt.date(2026, 11, 21), 0, "20261121T000000Z-0badc0de")
+    for key in (orphan, orphan_rejects, first_publish_killed):
+        storage.put_bytes(key, b"unpublished")
+    # Younger than any lease: a publish may still be in flight, so nothing goes.
+    assert enforce.collect_unpublished(storage, layout, ACCOUNT)["objects"] == 0
+    assert storage.exists(orphan)
+    result = enforce.collect_unpublished(storage, layout, ACCOUNT, older_than=dt.timedelta(0))
+    assert result["objects"] == 3 and result["days"] == {"2026-11-20": 2, "2026-11-21": 1}
+    assert not storage.exists(orphan) and not storage.exists(first_publish_killed)
+    # What the manifest names, and the manifest itself, stay.
+    assert all(storage.exists(p["key"]) for p in manifest["parts"])
+    assert storage.exists(prefix + "_manifest.json")
