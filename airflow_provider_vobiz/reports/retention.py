@@ -145,8 +145,9 @@ class DayRecord:
         return {
             "call_date": self.call_date.isoformat(),
             "status": self.status,
-            "rows": self.rows,
-            "bytes": self.bytes,
+            # Counts are integers, never null: a missing day holds 0 rows and 0 bytes.
+            "rows": self.rows or 0,
+            "bytes": self.bytes or 0,
             "parts": self.parts,
             "hash_check": self.hash_check,
             "problems": list(self.problems),
@@ -228,7 +229,9 @@ def assess_day(
         and content_sha256(p.get("sha256", "") for p in parts) != rec.content_sha256
     ):
         problems.append("content_sha256 does not match the parts' hashes recorded in the manifest")
-    if rec.rows is not None and parts and rows_sum != rec.rows:
+    if rec.rows is None:
+        problems.append(f"the manifest's row_count is not an integer: {manifest.get('row_count')!r}")
+    elif parts and rows_sum != rec.rows:
         problems.append(f"parts hold {rows_sum} rows, the manifest's row_count is {rec.rows}")
     # Part files no manifest names are what an unfinished publish left: readers who follow the manifest never
     # see them, and the next run of the day (or retention enforcement) collects them. Not a mismatch.

@@ -177,6 +177,8 @@ def test_hostile_records_a_restated_last_day_and_an_auditor(stack, capsys):
     assert code == 0 and f"{cited} of {cited} input(s) match" in out
     code, out = _verify(capsys, retention_uri)
     assert code == 1 and f"{last.isoformat()}  restated since" in out
+    retention = json.loads(storage.get_bytes(layout.retention_report_key(account, as_of, "json")))
+    assert all(isinstance(d["rows"], int) and isinstance(d["bytes"], int) for d in retention["days"])
 
     # The page shows the newest version and its status.
     row = ReportCatalog(storage, layout).summary_row(account, month)
