@@ -8,9 +8,9 @@ Separate DAGs keep each schedule plain and each history readable:
 - ``vobiz_trai_summary`` (``config.SUMMARY_DAG_ID``): scheduled on ``CDR_PARTITION_ASSET``. One run may carry
   several events (a backfill, the daily re-pull restating late days); it reports each distinct
   (account, day) once, as a mapped task. Triggered by hand, it reports the ``account_id`` / ``call_date``
-  params. Reports follow their data: it then regenerates each month report that no longer states the lake
-  (a day of the month restated or published late, a verdict changed, or the month's last day out of the
-  re-pull window, so the provisional report turns final); the superseded version is kept and listed.
+  params. Reports follow their data: it then regenerates each published report that no longer states the
+  lake (the month of a day restated or published late, a changed verdict, a provisional month or day report
+  whose days have left the re-pull window and so turns final); the superseded version is kept and listed.
 - ``vobiz_trai_summary_monthly``: ``CronTriggerTimetable("0 6 1 * *", timezone="Asia/Kolkata")``; the run of
   1 November reports October, for the ``account_id`` param (default: the ``vobiz_account_id`` Variable) or,
   when that is empty, every account in the lake. On the 1st the month's last days are still inside the
@@ -93,10 +93,10 @@ with DAG(
         return days
 
     @task
-    def months_to_refresh(
+    def reports_to_refresh(
         days: list[dict[str, str]], params: dict[str, Any] | None = None
     ) -> list[dict[str, str]]:
-        """The published month reports the days (or the calendar) made stale, as operator kwargs."""
+        """The published reports the days (or the calendar) made stale, as operator kwargs."""
         import logging
 
         from airflow.sdk import Variable
@@ -104,7 +104,7 @@ with DAG(
         from airflow_provider_vobiz.config import DEFAULT_REPULL_DAYS, VAR_REPULL_DAYS
         from airflow_provider_vobiz.lake.paths import LakeLayout
         from airflow_provider_vobiz.lake.storage import LakeStorage
-        from airflow_provider_vobiz.reports.summary import stale_month_reports
+        from airflow_provider_vobiz.reports.summary import stale_reports
 
         repull_days = int(Variable.get(VAR_REPULL_DAYS, default=DEFAULT_REPULL_DAYS))
         by_lake: dict[tuple[str, str], list[str]] = {}
@@ -114,18 +114,16 @@ with DAG(
         for (account_id, lake_uri), periods in sorted(by_lake.items()):
             layout = LakeLayout.from_uri(lake_uri)
             storage = LakeStorage(params["aws_conn_id"], layout.bucket)
-            for month, why in stale_month_reports(
-                storage, layout, account_id, periods, repull_days=repull_days
-            ):
-                logging.getLogger(__name__).info("month report %s %s is stale: %s", account_id, month, why)
-                out.append({"account_id": account_id, "period": month, "lake_uri": lake_uri})
+            for period, why in stale_reports(storage, layout, account_id, periods, repull_days=repull_days):
+                logging.getLogger(__name__).info("report %s %s is stale: %s", account_id, period, why)
+                out.append({"account_id": account_id, "period": period, "lake_uri": lake_uri})
         return out
 
     days = days_to_report()
     reports = _report_task().expand_kwargs(days)
-    refresh = months_to_refresh(days)
+    refresh = reports_to_refresh(days)
     reports >> refresh
-    _report_task("trai_summary_month_refresh").expand_kwargs(refresh)
+    _report_task("trai_summary_refresh").expand_kwargs(refresh)
 
 
 with DAG(

@@ -1736,7 +1736,7 @@ def refresh_reason(
     return why_superseded(old, now)
 
 
-def stale_month_reports(
+def stale_reports(
     storage: LakeStorage,
     layout: LakeLayout,
     account_id: str,
@@ -1746,17 +1746,26 @@ def stale_month_reports(
     today: dt.date | None = None,
     config: SummaryConfig | None = None,
 ) -> list[tuple[str, str]]:
-    """``(month, why)`` for each published month report that no longer states the lake: the months of
-    ``days`` (just restated or published) and the month before ``today`` (whose report turns final).
-    A month without a report is left to the monthly run."""
+    """``(period, why)`` for each published report that no longer states the lake, oldest first:
+
+    - the month reports of ``days`` (days just restated or published, whose own reports are being made);
+    - the month report of the month before ``today``, which turns final early in the month;
+    - the daily reports of the days that turned final in the last three days (``today - repull_days - 2``
+      and the two days before, so a missed run catches up).
+
+    A period without a report is left alone: the daily and monthly runs make first versions.
+    """
     config = config or SummaryConfig()
     today = today or local_today(config.timezone)
-    months = {str(d)[:7] for d in days} | {previous_month(today)}
+    given = {str(d) for d in days}
+    periods = {d[:7] for d in given} | {previous_month(today)}
+    newly_final = today - dt.timedelta(days=repull_days + 2)
+    periods |= {(newly_final - dt.timedelta(days=i)).isoformat() for i in range(3)} - given
     out = []
-    for month in sorted(months):
+    for period in sorted(periods):
         why = refresh_reason(
-            storage, layout, account_id, month, config=config, repull_days=repull_days, today=today
+            storage, layout, account_id, period, config=config, repull_days=repull_days, today=today
         )
         if why:
-            out.append((month, why))
+            out.append((period, why))
     return out

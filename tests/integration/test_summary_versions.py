@@ -55,14 +55,12 @@ def test_provisional_turns_final_and_each_version_is_kept(month_lake) -> None:
     v1_bytes = storage.get_bytes(key)
 
     # Nothing changed: no refresh is due, and a re-run replaces the report in place, lineage and all.
-    assert (
-        S.stale_month_reports(storage, layout, ACCOUNT, [], repull_days=3, today=day1 + dt.timedelta(1)) == []
-    )
+    assert S.stale_reports(storage, layout, ACCOUNT, [], repull_days=3, today=day1 + dt.timedelta(1)) == []
     again, _ = S.run_summary(storage, layout, ACCOUNT, MONTH, policy, repull_days=3, today=day1)
     assert (again["version"], again["supersedes"]) == (1, [])
 
     # On the day the rule names, the month report is stale: it turns final and the old version is kept.
-    assert S.stale_month_reports(storage, layout, ACCOUNT, [], repull_days=3, today=day5) == [
+    assert S.stale_reports(storage, layout, ACCOUNT, [], repull_days=3, today=day5) == [
         (MONTH, "status provisional -> final")
     ]
     v1_bytes = storage.get_bytes(key)
@@ -81,8 +79,26 @@ def test_provisional_turns_final_and_each_version_is_kept(month_lake) -> None:
     _write_day(
         storage, layout, dt.date(2026, 10, 2), _day_records(dt.date(2026, 10, 2), 10, 0.5, 5), "passed"
     )
-    (stale,) = S.stale_month_reports(storage, layout, ACCOUNT, ["2026-10-02"], repull_days=3, today=day5)
+    (stale,) = S.stale_reports(storage, layout, ACCOUNT, ["2026-10-02"], repull_days=3, today=day5)
     assert stale == (MONTH, "2026-10-02 published since")
     v3, _ = S.run_summary(storage, layout, ACCOUNT, MONTH, policy, repull_days=3, today=day5)
     assert [v["version"] for v in v3["supersedes"]] == [2, 1]
     assert json.loads(storage.get_bytes(key))["version"] == 3
+
+
+def test_a_daily_report_turns_final_by_itself(month_lake) -> None:
+    storage, layout = month_lake
+    policy = NumberPolicy(key=KEY)
+    day = LAST.isoformat()
+    made = dt.date(2026, 11, 1)  # the morning after: provisional until LAST + 3 + 2
+    v1, _ = S.run_summary(storage, layout, ACCOUNT, day, policy, repull_days=3, today=made)
+    assert v1["status"] == S.PROVISIONAL and v1["status_rule"]["final_from"] == "2026-11-05"
+    # Not yet: nothing to refresh on the 4th. On the 5th (or up to two days late) the day report is stale.
+    assert S.stale_reports(storage, layout, ACCOUNT, [], repull_days=3, today=dt.date(2026, 11, 4)) == []
+    for late in (0, 2):
+        today = dt.date(2026, 11, 5) + dt.timedelta(days=late)
+        assert (day, "status provisional -> final") in S.stale_reports(
+            storage, layout, ACCOUNT, [], repull_days=3, today=today
+        )
+    v2, _ = S.run_summary(storage, layout, ACCOUNT, day, policy, repull_days=3, today=dt.date(2026, 11, 5))
+    assert (v2["status"], v2["version"]) == (S.FINAL, 2)
