@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, Param
 
+# Defined beside the day windows (no Airflow there, so reports can use it too); re-exported for the DAGs.
+from airflow_provider_vobiz.cdr.window import DEFAULT_REPULL_DAYS  # noqa: F401
+
 #: Airflow Variables and their defaults.
 VAR_LAKE_URI = "vobiz_lake_uri"
 DEFAULT_LAKE_URI = "s3://vobiz-lake/lake"
@@ -16,7 +19,6 @@ VAR_TIMEZONE = "vobiz_timezone"
 #: Partitions are calendar days of a call's start_time in this timezone (TRAI reports live in IST).
 DEFAULT_TIMEZONE = "Asia/Kolkata"
 VAR_REPULL_DAYS = "vobiz_repull_days"
-DEFAULT_REPULL_DAYS = 3
 VAR_METHOD = "vobiz_method"
 DEFAULT_METHOD = "export"
 VAR_ACCOUNT_ID = "vobiz_account_id"

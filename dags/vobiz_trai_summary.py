@@ -8,10 +8,14 @@ Separate DAGs keep each schedule plain and each history readable:
 - ``vobiz_trai_summary`` (``config.SUMMARY_DAG_ID``): scheduled on ``CDR_PARTITION_ASSET``. One run may carry
   several events (a backfill, the daily re-pull restating late days); it reports each distinct
   (account, day) once, as a mapped task. Triggered by hand, it reports the ``account_id`` / ``call_date``
-  params.
+  params. Reports follow their data: it then regenerates each published report that no longer states the
+  lake (the month of a day restated or published late, a changed verdict, a provisional month or day report
+  whose days have left the re-pull window and so turns final); the superseded version is kept and listed.
 - ``vobiz_trai_summary_monthly``: ``CronTriggerTimetable("0 6 1 * *", timezone="Asia/Kolkata")``; the run of
   1 November reports October, for the ``account_id`` param (default: the ``vobiz_account_id`` Variable) or,
-  when that is empty, every account in the lake.
+  when that is empty, every account in the lake. On the 1st the month's last days are still inside the
+  ingest's re-pull window, so the report says ``provisional``; the daily DAG regenerates it as they change
+  and once more when it turns ``final``.
 """
 
 from __future__ import annotations
@@ -50,9 +54,9 @@ def _lake_uri(params: dict[str, Any]) -> str:
     return (params.get("lake_uri") or "").strip() or Variable.get(VAR_LAKE_URI, default=DEFAULT_LAKE_URI)
 
 
-def _report_task(**kwargs: Any):
+def _report_task(task_id: str = "trai_summary_report", **kwargs: Any):
     return TraiSummaryReportOperator.partial(
-        task_id="trai_summary_report",
+        task_id=task_id,
         aws_conn_id="{{ params.aws_conn_id }}",
         on_success_callback=deliver_summary_report,  # e-mails the published report; off until configured
         **kwargs,
@@ -97,7 +101,38 @@ with DAG(
             ]
         return days
 
-    _report_task().expand_kwargs(days_to_report())
+    @task
+    def reports_to_refresh(
+        days: list[dict[str, str]], params: dict[str, Any] | None = None
+    ) -> list[dict[str, str]]:
+        """The published reports the days (or the calendar) made stale, as operator kwargs."""
+        import logging
+
+        from airflow.sdk import Variable
+
+        from airflow_provider_vobiz.config import DEFAULT_REPULL_DAYS, VAR_REPULL_DAYS
+        from airflow_provider_vobiz.lake.paths import LakeLayout
+        from airflow_provider_vobiz.lake.storage import LakeStorage
+        from airflow_provider_vobiz.reports.summary import stale_reports
+
+        repull_days = int(Variable.get(VAR_REPULL_DAYS, default=DEFAULT_REPULL_DAYS))
+        by_lake: dict[tuple[str, str], list[str]] = {}
+        for d in days:
+            by_lake.setdefault((d["account_id"], d["lake_uri"]), []).append(d["period"])
+        out = []
+        for (account_id, lake_uri), periods in sorted(by_lake.items()):
+            layout = LakeLayout.from_uri(lake_uri)
+            storage = LakeStorage(params["aws_conn_id"], layout.bucket)
+            for period, why in stale_reports(storage, layout, account_id, periods, repull_days=repull_days):
+                logging.getLogger(__name__).info("report %s %s is stale: %s", account_id, period, why)
+                out.append({"account_id": account_id, "period": period, "lake_uri": lake_uri})
+        return out
+
+    days = days_to_report()
+    reports = _report_task().expand_kwargs(days)
+    refresh = reports_to_refresh(days)
+    reports >> refresh
+    _report_task("trai_summary_refresh").expand_kwargs(refresh)
 
 
 with DAG(

@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             f"FROM read_parquet('{out}/lake/cdr/**/*.parquet', hive_partitioning=true) GROUP BY ALL "
             'ORDER BY 1\\"))"'
         )
+        verify_mirrored_reports(out)
         _say(f"Done in {time.monotonic() - started:.0f}s.")
         if args.keep:
             keep_airflow_running(home)
@@ -318,6 +319,30 @@ def copy_lake(out: Path) -> int:
         f"<h1>Vobiz demo reports</h1><ul>{items}</ul>"
     )
     return copied
+
+
+def verify_mirrored_reports(out: Path) -> None:
+    """Check every current report in the mirror against the mirrored lake, as an auditor would, and say how."""
+    from airflow_provider_vobiz.verify import MATCH, open_report, verify_report
+
+    reports = sorted(p for p in (out / "lake" / "reports").rglob("*.json") if "_superseded" not in p.parts)
+    checked = []
+    for path in reports:
+        report, _, lake = open_report(str(path))
+        checked += verify_report(report, lake)
+    bad = [c for c in checked if c.status != MATCH]
+    _say(
+        f"Audit trail: {len(checked) - len(bad)} of {len(checked)} inputs cited by {len(reports)} reports "
+        f"match the lake{'' if not bad else ' (NOT: ' + ', '.join(f'{c.call_date} {c.status}' for c in bad) + ')'}."
+    )
+    if reports:
+        month = next(
+            (p for p in reports if p.parent.name.startswith("period=") and len(p.parent.name) == 14),
+            reports[0],
+        )
+        _say(f"  check one:  .venv/bin/python -m airflow_provider_vobiz.verify {month}")
+    if bad:
+        raise SystemExit("a report's inputs do not match the lake it was made from")
 
 
 def keep_airflow_running(home: Path) -> None:

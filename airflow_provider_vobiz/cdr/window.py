@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = dt.timezone.utc
+#: The ingest re-pulls this many days before its own day, so late CDRs restate them (the re-pull window).
+DEFAULT_REPULL_DAYS = 3
 
 
 def parse_day(value: dt.date | dt.datetime | str) -> dt.date:

@@ -12,6 +12,8 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from airflow_provider_vobiz.privacy import mask_number
+
 FILTER_NAMES: tuple[str, ...] = (
     "from_number",
     "to_number",
@@ -99,6 +101,21 @@ def build_filter_params(**filters: Any) -> dict[str, str]:
     return params
 
 
+#: A call id is the CDR's ``uuid``: letters, digits, ``-`` and ``_`` only, so that no ``.``, ``/``, ``%`` or
+#: whitespace ever reaches the request URL (``.``/``..`` would name another endpoint after normalisation).
+CALL_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def check_call_id(call_id: Any) -> str:
+    """Validate a call id for ``/cdr/{call_id}``: 1-64 letters, digits, ``-`` or ``_``, starting alphanumeric.
+
+    :raises ValueError: naming what a call id may hold (the value itself is not echoed: it may be anything).
+    """
+    if not isinstance(call_id, str) or not CALL_ID_PATTERN.fullmatch(call_id):
+        raise ValueError("a call id is 1-64 letters, digits, '-' or '_' (a UUID, as in the call logs)")
+    return call_id
+
+
 def check_page(page: Any, per_page: Any) -> tuple[int, int]:
     """Validate ``page`` (>= 1) and ``per_page`` (1..100)."""
     page = _as_int("page", page)
@@ -123,7 +140,7 @@ def describe(params: dict[str, str]) -> str:
     shown = []
     for key, value in params.items():
         if key in ("from_number", "to_number"):
-            value = "…" + value[-4:]
+            value = mask_number(value)
         shown.append(f"{key}={value}")
     return ", ".join(shown) or "no filters"
 

@@ -48,11 +48,13 @@ from airflow_provider_vobiz.hooks.exceptions import (
 from airflow_provider_vobiz.hooks.filters import (
     MAX_PER_PAGE,
     build_filter_params,
+    check_call_id,
     check_limit,
     check_page,
     describe,
 )
 from airflow_provider_vobiz.hooks.retry import RetryPolicy, parse_retry_after
+from airflow_provider_vobiz.privacy import mask_number
 
 T = TypeVar("T")
 
@@ -174,7 +176,7 @@ class _MaskNumbersInRequestLog(logging.Filter):
                 params = url.params
                 for key in ("from_number", "to_number"):
                     if key in params:
-                        params = params.set(key, "…" + params[key][-4:])
+                        params = params.set(key, mask_number(params[key]))
                 record.args = (args[0], str(url.copy_with(params=params)), *args[2:])
         return True
 
@@ -653,9 +655,8 @@ class VobizHook(BaseHook):
 
     def get_cdr(self, call_id: str) -> dict:
         """One CDR by its call id (the ``uuid``); :class:`VobizNotFoundError` if there is none."""
-        if not isinstance(call_id, str) or not call_id.strip() or "/" in call_id:
-            raise ValueError(f"call_id must be a non-empty id without '/', got {call_id!r}")
-        body = self._get_json("single", "/" + quote(call_id.strip(), safe=""), {}, f"call {call_id.strip()}")
+        call_id = check_call_id(call_id.strip() if isinstance(call_id, str) else call_id)
+        body = self._get_json("single", "/" + call_id, {}, f"call {call_id}")
         if isinstance(body, dict) and "data" in body and isinstance(body["data"], dict | list):
             data = body["data"]
             if isinstance(data, list):

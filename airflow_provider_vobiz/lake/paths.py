@@ -13,6 +13,7 @@ data as it is::
     {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/verdict.json     (the small verdict readers use)
     {lake}/quarantine/account_id={auth_id}/call_date={YYYY-MM-DD}/rejects-{version}.jsonl
     {lake}/reports/trai_summary/account_id={auth_id}/period={YYYY-MM | YYYY-MM-DD}/summary.{csv,json,html,pdf}
+    {lake}/reports/trai_summary/account_id={auth_id}/period={…}/_superseded/{json sha256}/summary.{…}  (old versions)
     {lake}/reports/trai_retention/account_id={auth_id}/as_of={YYYY-MM-DD}/retention.{csv,json,html,pdf}
     {lake}/retention/deletions/account_id={auth_id}/{deleted_at}-{call_date}.json   (append-only log)
     {lake}/notifications/account_id={auth_id}/{topic}/{digest}.json                  (what was sent, once)
@@ -43,6 +44,8 @@ _VERSIONED_RE = re.compile(
     r"^(?:part-\d{5}|rejects)-(?P<version>\d{8}T\d{6}Z-[0-9a-f]{8})\.(?:parquet|jsonl)$"
 )
 PART_TEMPLATE = "part-{index:05d}.parquet"
+#: Folder (inside a report's period folder) holding the versions a regenerated report superseded.
+SUPERSEDED_DIR = "_superseded"
 REPORT_FORMATS = ("csv", "json", "html", "pdf")
 
 
@@ -221,6 +224,15 @@ class LakeLayout:
     def summary_report_key(self, account_id: str, period: str, ext: str) -> str:
         _check_format(ext)
         return self.summary_report_prefix(account_id, period) + f"summary.{ext}"
+
+    def summary_report_archive_key(self, account_id: str, period: str, json_sha256: str, ext: str) -> str:
+        """Where a superseded summary is kept, named by the sha256 of its JSON's exact bytes."""
+        _check_format(ext)
+        if not re.fullmatch(r"[0-9a-f]{64}", json_sha256):
+            raise ValueError(f"a superseded report is named by a sha256 (64 hex digits), got {json_sha256!r}")
+        return (
+            self.summary_report_prefix(account_id, period) + f"{SUPERSEDED_DIR}/{json_sha256}/summary.{ext}"
+        )
 
     def retention_report_prefix(self, account_id: str, as_of: dt.date | str) -> str:
         return (

@@ -4,7 +4,7 @@ Each action is off unless the caller turns it on (the retention operator records
 
 - :func:`apply_object_lock` puts an Object Lock retention (governance or compliance mode) on every part of each
   published partition that has none yet (or whose content changed since it was locked), until the start of the day the partition leaves the retention window
-  (call_date plus two calendar years, plus one day, at midnight in the partition's timezone), and records
+  (:func:`expires_on`: call_date plus two calendar years, plus one day, at midnight in the partition's timezone), and records
   it in the day's ``_object_lock.json`` (never in the manifest, whose bytes never change). Run daily, it locks "newly published" partitions. The bucket must have been
   created with Object Lock enabled (S3 cannot turn it on for an existing bucket without AWS support).
   Days under legal hold (``_legal_hold.json``, :func:`set_legal_hold`) also get an S3 legal hold on their parts, so that no lifecycle
@@ -55,25 +55,43 @@ LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 LIFECYCLE_RULE_ID = "vobiz-cdr-retention"
 
 
-# -- calendar (the one definition of the window; reports/retention.py uses it) ---------------------------
+# -- calendar (the one definition of the window; the report, enforcement, purge and page use it) ----------
 def add_years(day: dt.date, years: int) -> dt.date:
-    """``day`` shifted by whole calendar years; 29 February becomes 28 February in a common year."""
+    """``day`` shifted by whole calendar years. 29 February's anniversary in a year without one is 1 March
+    (the day after 28 February), so a window that starts on an anniversary never starts early."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:
-        return day.replace(year=day.year + years, day=28)
+        return dt.date(day.year + years, 3, 1)
 
 
 def retention_window(as_of: dt.date, years: int = DEFAULT_RETENTION_YEARS) -> tuple[dt.date, dt.date]:
-    """``(start, end)``, both inclusive: ``as_of`` minus ``years`` calendar years up to ``as_of - 1``."""
+    """``(start, end)``, both inclusive: from ``as_of`` minus ``years`` calendar years to ``as_of - 1``.
+
+    With two years that is 731 days exactly when the window holds a 29 February, else 730.
+    """
     if years < 1:
         raise ValueError(f"retention years must be at least 1, got {years}")
     return add_years(as_of, -years), as_of - dt.timedelta(days=1)
 
 
+def in_window(call_date: dt.date, as_of: dt.date, years: int = DEFAULT_RETENTION_YEARS) -> bool:
+    """Whether the retention window of ``as_of`` holds ``call_date``."""
+    start, end = retention_window(as_of, years)
+    return start <= call_date <= end
+
+
 def expires_on(call_date: dt.date, years: int = DEFAULT_RETENTION_YEARS) -> dt.date:
-    """The first as-of date whose window no longer holds ``call_date`` (the day may be deleted from then)."""
-    return add_years(call_date, years) + dt.timedelta(days=1)
+    """The first as-of date whose window no longer holds ``call_date`` (the day may be deleted from then).
+
+    Usually the day after ``call_date``'s anniversary; for 29 February it is that 1 March anniversary itself
+    when the year has no 29 February (its window started on 1 March, two years earlier, after the day).
+    """
+    as_of = add_years(call_date, years)
+    # The window's start only moves forward with as_of: step to the first one that starts after call_date.
+    while retention_window(as_of, years)[0] <= call_date:
+        as_of += dt.timedelta(days=1)
+    return as_of
 
 
 def retain_until(

@@ -134,6 +134,11 @@ class LakeStorage:
     def get_bytes(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
+    def get_bytes_or_none(self, key: str) -> bytes | None:
+        """An object's exact bytes, or None when the key does not exist."""
+        found = self.get_versioned(key)
+        return None if found is None else found[0]
+
     def get_json(self, key: str) -> Any | None:
         """Parse a JSON object, or return None when the key does not exist."""
         found = self.get_versioned(key)

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook, BaseOperator
 
-from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, HMAC_CONN_ID
+from airflow_provider_vobiz.config import (
+    DEFAULT_AWS_CONN_ID,
+    DEFAULT_REPULL_DAYS,
+    HMAC_CONN_ID,
+    VAR_REPULL_DAYS,
+    var_template,
+)
 from airflow_provider_vobiz.lake.access import LakeAccessMixin
 from airflow_provider_vobiz.lake.paths import REPORT_FORMATS
 from airflow_provider_vobiz.links.lake import REPORT_URL_XCOM_KEY, VobizReportLink, push_object_link
@@ -16,6 +22,10 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_vobiz.reports.privacy import NumberPolicy
+
+
+#: The re-pull window the ingest uses, read at run time (the same Variable as the ingest DAG).
+REPULL_DAYS_TEMPLATE = var_template(VAR_REPULL_DAYS, DEFAULT_REPULL_DAYS)
 
 
 def days_from_asset_events(
@@ -57,9 +67,21 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
     :param settings: report settings (:class:`~airflow_provider_vobiz.reports.summary.SummaryConfig` fields:
         calling_window, hangup_classes, ucc thresholds, ...). (templated)
     :param formats: which of csv, json, html, pdf to write (json is always written).
+    :param repull_days: the ingest's re-pull window in days; the report is ``provisional`` while a day of its
+        period is inside it, else ``final`` (default: Variable ``vobiz_repull_days``, else 3). (templated)
+
+    A report that replaces one stating something else (a restated day, a changed verdict, provisional turned
+    final) keeps the old version in the lake and lists it, with its hash and why, under ``supersedes``.
     """
 
-    template_fields: Sequence[str] = ("account_id", "period", "lake_uri", "aws_conn_id", "settings")
+    template_fields: Sequence[str] = (
+        "account_id",
+        "period",
+        "lake_uri",
+        "aws_conn_id",
+        "settings",
+        "repull_days",
+    )
     template_fields_renderers = {"settings": "json"}
     operator_extra_links = (VobizReportLink(),)
     ui_color = "#e8f1fb"
@@ -75,6 +97,7 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
         include_raw_numbers: bool = False,
         settings: Mapping[str, Any] | None = None,
         formats: Sequence[str] = REPORT_FORMATS,
+        repull_days: int | str = REPULL_DAYS_TEMPLATE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -85,6 +108,7 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
         self.hmac_conn_id = hmac_conn_id
         self.include_raw_numbers = include_raw_numbers
         self.settings = dict(settings or {})
+        self.repull_days = repull_days
         unknown = sorted(set(formats) - set(REPORT_FORMATS))
         if unknown:
             raise ValueError(f"unknown report formats {unknown}; choose from {list(REPORT_FORMATS)}")
@@ -123,11 +147,17 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
         self.log.info(
             "TRAI summary for %s, period %s, from %s", self.account_id, self.period, self.layout.uri
         )
-        doc = summary_mod.generate(
-            self.storage.filesystem, self.layout, self.account_id, self.period, config=config, dag_run=dag_run
+        doc, keys = summary_mod.run_summary(
+            self.storage,
+            self.layout,
+            self.account_id,
+            self.period,
+            policy,
+            formats=self.formats,
+            config=config,
+            dag_run=dag_run,
+            repull_days=int(self.repull_days),
         )
-        outputs = {k: v for k, v in summary_mod.render_outputs(doc, policy).items() if k in self.formats}
-        keys = summary_mod.publish(self.storage, self.layout, doc, outputs)
         if "html" in keys:
             html_key = self.layout.summary_report_key(self.account_id, self.period, "html")
             push_object_link(context, self.storage, REPORT_URL_XCOM_KEY, html_key)
@@ -135,9 +165,12 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
             self.log.warning(
                 "%d day(s) missing from the lake: %s", len(doc["missing_days"]), doc["missing_days"]
             )
+        if doc["supersedes"] and doc["supersedes"][0]["version"] == doc["version"] - 1:
+            self.log.info("version %d supersedes: %s", doc["version"], doc["supersedes"][0]["reason"])
         self.log.info(
-            "wrote %s: %s calls, ASR %s, worst quality %s",
+            "wrote %s (%s): %s calls, ASR %s, worst quality %s",
             ", ".join(sorted(keys.values())),
+            doc["status"],
             doc["totals"]["calls"],
             doc["totals"]["asr"],
             doc["quality"]["worst_status"],
@@ -150,4 +183,6 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
             "asr": doc["totals"]["asr"],
             "worst_status": doc["quality"]["worst_status"],
             "missing_days": doc["missing_days"],
+            "status": doc["status"],
+            "version": doc["version"],
         }

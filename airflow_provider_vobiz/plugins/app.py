@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from airflow.api_fastapi.core_api.security import requires_access_dag
+from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -29,7 +29,12 @@ from airflow_provider_vobiz.plugins.catalog import (
     check_account,
     download_name,
 )
-from airflow_provider_vobiz.plugins.diagnosis import DiagnosisError, diagnose_call
+from airflow_provider_vobiz.plugins.diagnosis import (
+    DiagnosisError,
+    DiagnosisGate,
+    DiagnosisTimeout,
+    TooManyDiagnoses,
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +94,34 @@ def catalog() -> ReportCatalog:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
-def _page(html: str, status: int = 200) -> HTMLResponse:
+def _page(html: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     return HTMLResponse(
-        html, status_code=status, headers={**COMMON_HEADERS, "Content-Security-Policy": PAGE_CSP}
+        html,
+        status_code=status,
+        headers={**COMMON_HEADERS, "Content-Security-Policy": PAGE_CSP, **(headers or {})},
     )
+
+
+#: Every diagnosis of this api-server process goes through one gate (deadline, per-user cap, own pool).
+DIAGNOSES = DiagnosisGate()
+
+
+def _user_key(user: Any) -> str:
+    for attr in ("get_id", "get_name"):
+        fn = getattr(user, attr, None)
+        value = fn() if callable(fn) else None
+        if value:
+            return str(value)
+    return "anonymous"
+
+
+def _diagnosis_status(err: DiagnosisError) -> tuple[int, dict[str, str]]:
+    """HTTP status and headers of a failed diagnosis."""
+    if isinstance(err, TooManyDiagnoses):
+        return 429, {"Retry-After": str(err.retry_after)}
+    if isinstance(err, DiagnosisTimeout):
+        return 504, {}
+    return (404 if "no call" in str(err) else 400), {}
 
 
 def _bases(request: Request) -> tuple[str, str]:
@@ -167,6 +196,7 @@ def install_routes(app: FastAPI) -> None:
     @app.get("/", response_class=HTMLResponse, dependencies=auth)
     def index(
         request: Request,
+        user: GetUserDep,
         account: str | None = Query(None, max_length=64),
         month: str | None = Query(None, max_length=7),
         call_id: str | None = Query(None, max_length=64),
@@ -182,12 +212,14 @@ def install_routes(app: FastAPI) -> None:
             "call_id": call_id or "",
             "error": None,
         }
-        status = 200
+        status, headers = 200, {}
         if call_id:
             try:
-                ctx["diagnosis"] = diagnose_call(call_id, config.DEFAULT_VOBIZ_CONN_ID)
+                ctx["diagnosis"] = DIAGNOSES.run(_user_key(user), call_id, config.DEFAULT_VOBIZ_CONN_ID)
             except DiagnosisError as err:
                 ctx["diagnosis_error"] = str(err)
+                if isinstance(err, TooManyDiagnoses):
+                    status, headers = _diagnosis_status(err)
         try:
             cat = catalog()
             ctx["lake_uri"] = cat.layout.uri
@@ -208,7 +240,7 @@ def install_routes(app: FastAPI) -> None:
             log.exception("compliance page could not read the lake")
             status = 502
             ctx["error"] = f"The report lake could not be read: {_storage_error(err)}."
-        return _page(_env.get_template("index.html").render(**ctx), status)
+        return _page(_env.get_template("index.html").render(**ctx), status, headers)
 
     @app.get("/reports/{kind}/{account_id}/{period}/{fmt}", dependencies=auth)
     def download(kind: str, account_id: str, period: str, fmt: str, inline: bool = False) -> Response:
@@ -257,11 +289,12 @@ def install_routes(app: FastAPI) -> None:
         return JSONResponse(_view_json(view), headers=COMMON_HEADERS)
 
     @app.get("/api/diagnose/{call_id}", dependencies=auth)
-    def api_diagnose(call_id: str) -> JSONResponse:
+    def api_diagnose(call_id: str, user: GetUserDep) -> JSONResponse:
         try:
-            result = diagnose_call(call_id, config.DEFAULT_VOBIZ_CONN_ID)
+            result = DIAGNOSES.run(_user_key(user), call_id, config.DEFAULT_VOBIZ_CONN_ID)
         except DiagnosisError as err:
-            raise HTTPException(404 if "no call" in str(err) else 400, str(err)) from None
+            status, headers = _diagnosis_status(err)
+            raise HTTPException(status, str(err), headers=headers or None) from None
         return JSONResponse(result, headers=COMMON_HEADERS)
 
     @app.get("/static/{name}", dependencies=auth)

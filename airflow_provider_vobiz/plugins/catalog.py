@@ -136,6 +136,12 @@ class SummaryRow:
     generated_at: str | None = None
     dag_run: DagRunRef | None = None
     readable: bool = True
+    #: ``provisional`` (a day of the period can still change) or ``final``.
+    status: str | None = None
+    final_from: str | None = None
+    #: The version shown (the newest: older ones are listed in its ``supersedes``).
+    version: int | None = None
+    superseded: int = 0
 
 
 @dataclass
@@ -272,6 +278,10 @@ class ReportCatalog:
         row.missing_days = [str(d) for d in (data.get("missing_days") or [])]
         row.generated_at = data.get("generated_at")
         row.dag_run = DagRunRef.from_json(data.get("dag_run"))
+        row.status = data.get("status") if data.get("status") in ("provisional", "final") else None
+        row.final_from = (data.get("status_rule") or {}).get("final_from")
+        row.version = _as_int(data.get("version"))
+        row.superseded = len(data.get("supersedes") or [])
         return row
 
     def retention_status(self, account_id: str, as_of: str) -> RetentionStatus:

@@ -7,17 +7,14 @@ page is masked: phone numbers show their last four digits only, and no connectio
 
 from __future__ import annotations
 
-import re
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from airflow_provider_vobiz.reports.privacy import mask_number
-
-#: A Vobiz call id is a UUID; accept the id characters only, so nothing else reaches the API's URL.
-_CALL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-#: Anything that looks like a phone number, inside any string the page shows.
-#: 8-15 digits, optionally spaced or dashed, standing alone; not an ISO date (2026-05-11) or part of an id.
-_NUMBER_RE = re.compile(r"(?<![\w.:-])(?!\d{4}-\d{2}-\d{2})\+?\d(?:[ -]?\d){7,14}(?![\w:-])")
-_NUMBER_FIELDS = ("caller_id_number", "destination_number", "caller_id_name", "terminated_to")
+from airflow_provider_vobiz.privacy import mask_text, mask_value
 
 #: The CDR fields shown next to the diagnosis, in this order.
 CALL_FIELDS = (
@@ -50,29 +47,30 @@ class DiagnosisError(RuntimeError):
     """The call could not be diagnosed; the message is safe to show."""
 
 
+class TooManyDiagnoses(DiagnosisError):
+    """The user already has :data:`MAX_IN_FLIGHT_PER_USER` diagnoses in flight (HTTP 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"You already have {MAX_IN_FLIGHT_PER_USER} diagnoses in progress; try again in {retry_after} s."
+        )
+        self.retry_after = retry_after
+
+
+class DiagnosisTimeout(DiagnosisError):
+    """The Vobiz API did not answer within the page's budget (HTTP 504)."""
+
+
 def check_call_id(call_id: str) -> str:
-    call_id = (call_id or "").strip()
-    if not _CALL_ID_RE.match(call_id):
-        raise DiagnosisError("A call id is 1-64 letters, digits, '-' or '_' (a UUID, as in the call logs).")
-    return call_id
+    """The hook's own call-id check (:func:`hooks.filters.check_call_id`), as a message for the page."""
+    from airflow_provider_vobiz.hooks.filters import check_call_id as hook_check
 
-
-def mask_text(text: str) -> str:
-    """Mask every number-like run of digits in free text."""
-    return _NUMBER_RE.sub(lambda m: mask_number(m.group(0)), text)
-
-
-def mask_value(value: Any, key: str = "") -> Any:
-    """Mask phone numbers anywhere in a JSON-like value."""
-    if isinstance(value, dict):
-        return {k: mask_value(v, str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [mask_value(v, key) for v in value]
-    if isinstance(value, str):
-        if key in _NUMBER_FIELDS:
-            return mask_number(value)
-        return mask_text(value)
-    return value
+    try:
+        return hook_check((call_id or "").strip())
+    except ValueError:
+        raise DiagnosisError(
+            "A call id is 1-64 letters, digits, '-' or '_' (a UUID, as in the call logs)."
+        ) from None
 
 
 def _diagnose_fn():
@@ -83,10 +81,17 @@ def _diagnose_fn():
     return getattr(module, "diagnose", None) or getattr(module, "diagnose_call", None)
 
 
-#: An officer waits for the page: a few quick retries, not the ingest's five-minute budget.
-PAGE_TIMEOUT_SECONDS = 10.0
+#: What the page promises: a diagnosis answers within this many seconds, or says the API did not answer.
+DIAGNOSE_BUDGET_SECONDS = 15.0
+#: Diagnoses one signed-in user may have in flight; beyond it the page answers 429 with Retry-After.
+MAX_IN_FLIGHT_PER_USER = 2
+#: Upstream requests of all diagnoses at once: their own small pool, so the page's threads stay free.
+MAX_IN_FLIGHT = 8
+#: One attempt's timeout, and retries that start only while the budget still allows a whole attempt, so the
+#: upstream request also ends within the budget.
+PAGE_TIMEOUT_SECONDS = 5.0
 PAGE_MAX_RETRIES = 2
-PAGE_RETRY_BUDGET_SECONDS = 15.0
+PAGE_RETRY_BUDGET_SECONDS = DIAGNOSE_BUDGET_SECONDS - PAGE_TIMEOUT_SECONDS
 
 
 def fetch_cdr(call_id: str, vobiz_conn_id: str) -> dict[str, Any]:
@@ -143,6 +148,69 @@ def diagnose_call(call_id: str, vobiz_conn_id: str) -> dict[str, Any]:
     diagnosis = fn(cdr)
     call = {k: cdr.get(k) for k in CALL_FIELDS if k in cdr}
     return {"call_id": call_id, "call": mask_value(call), "diagnosis": mask_value(_plain(diagnosis))}
+
+
+class DiagnosisGate:
+    """Runs diagnoses within their budget: a hard deadline per request, a cap per user, a small pool.
+
+    :param budget: seconds a request may take; after it the caller gets :class:`DiagnosisTimeout` while the
+        upstream request (itself bounded by the hook's timeout and retry budget) finishes in the pool.
+    :param per_user: diagnoses in flight per user; a slot is freed when the upstream work ends, not when the
+        caller gives up, so one user can never hold more than this many upstream connections.
+    :param workers: threads (and so upstream connections) for all users together.
+    """
+
+    def __init__(
+        self,
+        budget: float = DIAGNOSE_BUDGET_SECONDS,
+        per_user: int = MAX_IN_FLIGHT_PER_USER,
+        workers: int = MAX_IN_FLIGHT,
+        diagnose: Any = None,
+    ) -> None:
+        self.budget = budget
+        self.per_user = per_user
+        self._diagnose = diagnose or diagnose_call
+        self._lock = threading.Lock()
+        self._in_flight: Counter[str] = Counter()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vobiz-diagnose")
+
+    def in_flight(self, user: str) -> int:
+        with self._lock:
+            return self._in_flight[user]
+
+    def run(self, user: str, call_id: str, vobiz_conn_id: str) -> dict[str, Any]:
+        """Diagnose ``call_id`` for ``user`` within the budget.
+
+        :raises TooManyDiagnoses: the user's cap is reached (nothing is asked upstream).
+        :raises DiagnosisTimeout: no answer within the budget.
+        :raises DiagnosisError: a bad call id or an API error, with a message fit for the page.
+        """
+        call_id = check_call_id(call_id)  # before taking a slot: a bad id never reaches the pool
+        deadline = time.monotonic() + self.budget
+        with self._lock:
+            if self._in_flight[user] >= self.per_user:
+                raise TooManyDiagnoses(max(1, round(self.budget)))
+            self._in_flight[user] += 1
+
+        def work() -> dict[str, Any]:
+            try:
+                if time.monotonic() >= deadline:  # waited in the queue past the deadline: ask nothing
+                    raise DiagnosisTimeout(self._timeout_message())
+                return self._diagnose(call_id, vobiz_conn_id)
+            finally:
+                with self._lock:
+                    self._in_flight[user] -= 1
+                    if not self._in_flight[user]:
+                        del self._in_flight[user]
+
+        future = self._pool.submit(work)
+        try:
+            return future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            raise DiagnosisTimeout(self._timeout_message()) from None
+
+    def _timeout_message(self) -> str:
+        return f"The Vobiz API did not answer within {self.budget:g} s; try again later."
 
 
 def _plain(value: Any) -> Any:

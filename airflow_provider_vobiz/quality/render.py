@@ -1,7 +1,7 @@
 """What people read: the failure message, the HTML page, and masking of phone numbers in both.
 
-Phone numbers are personal data (DPDP Act 2023, DESIGN §8): anything a person reads shows only the last four
-digits, and the stored validation result is masked the same way.
+Phone numbers are personal data (DPDP Act 2023): anything a person reads shows only the last four digits
+(:mod:`airflow_provider_vobiz.privacy`), and the stored validation result is masked the same way.
 """
 
 from __future__ import annotations
@@ -9,20 +9,18 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vobiz.privacy import mask_number, mask_text
+
 if TYPE_CHECKING:
     from airflow_provider_vobiz.quality.validate import CheckResult, QualityResult
 
-MASK = "******"
 #: How GX's JSON result spells the missing values it lists as unexpected.
 _NULL_TEXT = ("NaT", "NaN", "nan", "None")
 
 
 def mask_phone(value: Any) -> Any:
-    """``+919876543210`` -> ``******3210``. Non-strings (counts, null) are returned unchanged."""
-    if not isinstance(value, str):
-        return value
-    tail = value[-4:] if len(value) > 4 else ""
-    return MASK + tail
+    """``+919876543210`` -> ``••••3210`` (:func:`privacy.mask_number`). Non-strings are returned unchanged."""
+    return mask_number(value) if isinstance(value, str) else value
 
 
 def mask_values(obj: Any) -> Any:
@@ -42,7 +40,7 @@ def _example(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return repr(value[:80])
+        return repr(mask_text(value)[:80])
     return str(value)
 
 

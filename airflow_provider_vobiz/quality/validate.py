@@ -35,6 +35,7 @@ from airflow_provider_vobiz.lake.manifest import (
     utc_now_iso,
 )
 from airflow_provider_vobiz.lake.records import part_keys_of, write_quality
+from airflow_provider_vobiz.privacy import mask_value
 from airflow_provider_vobiz.quality.render import failure_message, mask_values, render_html
 from airflow_provider_vobiz.quality.suite import Suite, load_suite
 
@@ -311,9 +312,9 @@ def checks_from_gx(suite: Suite, gx_result: dict[str, Any]) -> list[CheckResult]
             checks.append(check)
             continue
         detail = res.get("result") or {}
-        if set(columns) & set(PHONE_FIELDS):
-            detail = mask_values(detail)
-            res["result"] = detail
+        # Phone columns' values are numbers whole; any other column's text may hold one (privacy.py).
+        detail = mask_values(detail) if set(columns) & set(PHONE_FIELDS) else mask_value(detail)
+        res["result"] = detail
         check.error = _exception_message(res.get("exception_info"))
         check.success = bool(res.get("success")) and not check.error
         check.element_count = detail.get("element_count")

@@ -9,7 +9,12 @@ A report is built once as a :class:`Report` (sections of paragraphs, tables and 
 and, for machines, :func:`render_csv` and :func:`render_json` (stable bytes: sorted keys, exact decimals).
 
 Nothing here knows about phone numbers: callers mask (HTML/PDF) or tokenise (CSV/JSON) them first with
-:mod:`airflow_provider_vobiz.reports.privacy`.
+:mod:`airflow_provider_vobiz.privacy`.
+
+No value can break a rendering: text for people passes :func:`printable` (control characters and lone
+surrogates never reach HTML or PDF markup) and a table cell longer than :data:`CELL_LIMIT` characters is cut
+with a visible marker (the whole value stays in CSV/JSON); CSV cells follow the OWASP CSV-injection guidance
+(:func:`neutralise_csv_cell`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import html
 import io
 import json
 import math
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -46,7 +53,15 @@ class Chart:
     reference: tuple[float, str] | None = None
 
     def __post_init__(self) -> None:
-        self.x = [str(v) for v in self.x]
+        self.title = chart_label(self.title, 200)
+        self.x = [chart_label(v) for v in self.x]
+        series: dict[str, list[float]] = {}
+        for name, values in self.series.items():
+            label = chart_label(name)
+            while label in series:  # two long names cut to the same label stay two series
+                label += " "
+            series[label] = values
+        self.series = series
         validate_chart(self)
 
 
@@ -103,6 +118,44 @@ class Report:
 
 
 # -- values ---------------------------------------------------------------------------------------------
+def chart_label(value: Any, limit: int = 0) -> str:
+    """A chart text: printable, cut to ``limit`` (:data:`LABEL_LIMIT`) with ``…``, ``$`` escaped so matplotlib
+    never parses a value as math."""
+    text = printable(str(value))
+    limit = limit or LABEL_LIMIT
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("$", r"\$")
+
+
+#: Longest table cell shown to people; a longer one is cut and says so (CSV/JSON keep the whole value).
+CELL_LIMIT = 200
+#: Longest chart label (axis tick, legend entry).
+LABEL_LIMIT = 40
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters or lone surrogates: whitespace controls become a space, the rest
+    U+FFFD, so HTML stays valid and reportlab's paragraph markup never sees them."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cs"):
+            out.append(" " if ch in "\t\n\r\x0b\x0c" else "\ufffd")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def cut(text: str, limit: int = CELL_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters with a visible marker saying how long the whole value is."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [cut: {len(text):,} characters, whole value in CSV/JSON]"
+
+
 def format_value(value: Any) -> str:
     """How a cell prints for people: ints with thousands separators, floats with two decimals."""
     if value is None:
@@ -122,6 +175,11 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def cell_text(value: Any) -> str:
+    """A table cell as people read it: formatted, printable, cut when longer than :data:`CELL_LIMIT`."""
+    return cut(printable(format_value(value)))
+
+
 def _is_numeric(value: Any) -> bool:
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
@@ -133,7 +191,7 @@ background:#fff;margin:2rem auto;max-width:1100px;padding:0 1rem;font-size:14px;
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;
 padding-bottom:.2rem;margin-top:2rem}
 table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:12px}
-th,td{border:1px solid #d0d0d0;padding:3px 6px;vertical-align:top}th{background:#f2f4f7;text-align:left}
+th,td{border:1px solid #d0d0d0;padding:3px 6px;vertical-align:top;overflow-wrap:anywhere;max-width:40rem}th{background:#f2f4f7;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 caption{text-align:left;font-weight:600;padding:.2rem 0;caption-side:top}
 table.meta th{width:14rem}
@@ -145,19 +203,23 @@ figure{margin:.5rem 0 1rem}figure svg{max-width:100%;height:auto}
 """
 
 
+def _esc(text: str) -> str:
+    return html.escape(printable(text))
+
+
 def _html_table(table: Table, css_class: str = "") -> str:
     out = [f'<div class="scroll"><table{f" class={chr(34)}{css_class}{chr(34)}" if css_class else ""}>']
     if table.caption:
-        out.append(f"<caption>{html.escape(table.caption)}</caption>")
+        out.append(f"<caption>{_esc(table.caption)}</caption>")
     out.append(
-        "<thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns) + "</tr></thead>"
+        "<thead><tr>" + "".join(f"<th>{_esc(cell_text(c))}</th>" for c in table.columns) + "</tr></thead>"
     )
     out.append("<tbody>")
     for row in table.rows:
         cells = []
         for v in row:
             cls = ' class="num"' if _is_numeric(v) else ""
-            cells.append(f"<td{cls}>{html.escape(format_value(v))}</td>")
+            cells.append(f"<td{cls}>{_esc(cell_text(v))}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
@@ -165,7 +227,7 @@ def _html_table(table: Table, css_class: str = "") -> str:
 
 def render_html(report: Report) -> bytes:
     """One self-contained HTML document: no scripts, no external fonts, images or stylesheets."""
-    e = html.escape
+    e = _esc
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -256,7 +318,7 @@ def render_pdf(report: Report) -> bytes:
     width = doc.width
 
     def para(text: str, style: ParagraphStyle) -> Paragraph:
-        return Paragraph(html.escape(text), style)
+        return Paragraph(html.escape(printable(text)), style)
 
     def table(t: Table) -> list:
         ncols = max(len(t.columns), 1)
@@ -264,16 +326,16 @@ def render_pdf(report: Report) -> bytes:
         cell = ParagraphStyle("cell", fontName=font, fontSize=size, leading=size + 2)
         cell_num = ParagraphStyle("celln", parent=cell, alignment=2)
         head = ParagraphStyle("head", fontName=bold, fontSize=size, leading=size + 2)
-        data = [[para(str(c), head) for c in t.columns]]
+        data = [[para(cell_text(c), head) for c in t.columns]]
         for row in t.rows:
-            data.append([para(format_value(v), cell_num if _is_numeric(v) else cell) for v in row])
+            data.append([para(cell_text(v), cell_num if _is_numeric(v) else cell) for v in row])
         # Column widths in proportion to their longest text (bounded), filling the page width.
         lengths = []
         for j in range(ncols):
             longest = max(
                 # A header may wrap between words but never inside one ("Inboun/d").
                 [len(str(t.columns[j])) * 0.7, max(map(len, str(t.columns[j]).split() or [""])) * 1.15]
-                + [len(format_value(r[j])) for r in t.rows[:200]],
+                + [len(cell_text(r[j])) for r in t.rows[:200]],
                 default=4,
             )
             lengths.append(min(max(longest, 4), 40))
@@ -323,7 +385,12 @@ def render_pdf(report: Report) -> bytes:
         canvas.drawString(
             doc_.leftMargin,
             8 * mm,
-            f"{report.title} · {report.account_id} · {report.period_label} · generated {report.generated_at}",
+            cut(
+                printable(
+                    f"{report.title} · {report.account_id} · {report.period_label} · generated {report.generated_at}"
+                ),
+                120,
+            ),
         )
         canvas.drawRightString(doc_.leftMargin + doc_.width, 8 * mm, f"page {doc_.page}")
         canvas.restoreState()
@@ -333,6 +400,18 @@ def render_pdf(report: Report) -> bytes:
 
 
 # -- machine-readable -----------------------------------------------------------------------------------
+_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_CSV_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise_csv_cell(text: str) -> str:
+    """OWASP CSV injection: a cell starting with ``=``, ``+``, ``-``, ``@``, TAB or CR is prefixed with ``'``
+    so a spreadsheet shows it as text instead of running it, unless the whole cell is a number (``-0.5``)."""
+    if text.startswith(_CSV_TRIGGERS) and not _CSV_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
@@ -342,14 +421,15 @@ def _csv_cell(value: Any) -> str:
         return "" if math.isnan(value) else repr(value)
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
-    return str(value)
+    return neutralise_csv_cell(str(value))
 
 
 def render_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    """RFC 4180 CSV with a header row; empty cell for null, exact text for decimals."""
+    """RFC 4180 CSV with a header row; empty cell for null, exact text for decimals; text cells neutralised
+    against formula injection (:func:`neutralise_csv_cell`)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(list(columns))
+    writer.writerow([neutralise_csv_cell(str(c)) for c in columns])
     for i, row in enumerate(rows):
         if len(row) != len(columns):
             raise ValueError(f"CSV row {i} has {len(row)} cells for {len(columns)} columns")
@@ -380,12 +460,17 @@ def render_json(obj: Any) -> bytes:
 
 
 __all__ = [
+    "CELL_LIMIT",
     "REFERENCE_LABEL",
     "Chart",
     "Report",
     "Section",
     "Table",
+    "cell_text",
+    "cut",
     "format_value",
+    "neutralise_csv_cell",
+    "printable",
     "render_csv",
     "render_html",
     "render_json",

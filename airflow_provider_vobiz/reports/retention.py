@@ -23,6 +23,7 @@ Plain functions, no Airflow: the operator (operators/retention_report.py) only w
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.schema import CALL_DIRECTIONS, E164_PATTERN
 from airflow_provider_vobiz.lake.integrity import VERIFY_MODES, clean_etag, part_problems, sha256_of
-from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, content_sha256
+from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, content_sha256, manifest_sha256
 from airflow_provider_vobiz.lake.records import part_keys_of, read_legal_hold, read_object_lock, read_quality
 from airflow_provider_vobiz.lake.retention import (
     DEFAULT_RETENTION_YEARS,
@@ -77,8 +78,8 @@ POLICY = {
     "rule": "CDRs archived for at least two years for scrutiny by the licensor",
     "source": "Unified Licence amendment, DoT, 21 Dec 2021 (UL, UL(VNO), UAS; ISP and standalone "
     "Voicemail/Audiotex/UMS licences from 27 Jan 2022)",
-    "window_rule": "as-of date minus two calendar years, to the day before the as-of date "
-    "(731 days when the window holds a 29 February)",
+    "window_rule": "as-of date minus two calendar years (29 February's anniversary in a year without one "
+    "is 1 March), to the day before the as-of date: 731 days when the window holds a 29 February, else 730",
     "note": "This report mirrors the licensee's obligation for the CDRs of this account; it does not "
     "establish compliance of the licensee's network or records.",
 }
@@ -132,6 +133,8 @@ class DayRecord:
     restatements: int = 0
     legal_hold: bool = False
     content_sha256: str | None = None
+    #: sha256 of the exact bytes of the day's ``_manifest.json`` as read (what ``verify`` re-checks).
+    manifest_sha256: str | None = None
     extracted_at: str | None = None
     expires_on: dt.date | None = None
     manifest_key: str | None = None
@@ -142,8 +145,9 @@ class DayRecord:
         return {
             "call_date": self.call_date.isoformat(),
             "status": self.status,
-            "rows": self.rows,
-            "bytes": self.bytes,
+            # Counts are integers, never null: a missing day holds 0 rows and 0 bytes.
+            "rows": self.rows or 0,
+            "bytes": self.bytes or 0,
             "parts": self.parts,
             "hash_check": self.hash_check,
             "problems": list(self.problems),
@@ -155,6 +159,7 @@ class DayRecord:
             "restatements": self.restatements,
             "legal_hold": self.legal_hold,
             "content_sha256": self.content_sha256,
+            "manifest_sha256": self.manifest_sha256,
             "extracted_at": self.extracted_at,
             "expires_on": self.expires_on.isoformat() if self.expires_on else None,
             "manifest_key": self.manifest_key,
@@ -173,6 +178,7 @@ def assess_day(
     quality: dict[str, Any] | None = None,
     object_lock: dict[str, Any] | None = None,
     legal_hold: bool = False,
+    manifest_sha256: str | None = None,
 ) -> DayRecord:
     """Judge one day from its manifest and the listing of its partition.
 
@@ -182,6 +188,7 @@ def assess_day(
     :param quality: the verdict of the manifest's content (lake.records.read_quality).
     :param object_lock: the day's Object Lock record (lake.records.read_object_lock).
     :param legal_hold: whether the day is under legal hold (lake.records.read_legal_hold).
+    :param manifest_sha256: sha256 of the manifest's bytes as read (stated in the report).
     """
     rec = DayRecord(call_date=call_date, expires_on=expires_on(call_date, years))
     stray_parts = sorted(k for k in listed_sizes if k.rsplit("/", 1)[-1].startswith("part-"))
@@ -192,6 +199,7 @@ def assess_day(
         return rec
 
     rec.manifest_key = partition_prefix + "_manifest.json"
+    rec.manifest_sha256 = manifest_sha256
     parts = list(manifest.get("parts") or [])
     rec.parts = len(parts)
     rec.rows = _int_or_none(manifest.get("row_count"))
@@ -221,7 +229,9 @@ def assess_day(
         and content_sha256(p.get("sha256", "") for p in parts) != rec.content_sha256
     ):
         problems.append("content_sha256 does not match the parts' hashes recorded in the manifest")
-    if rec.rows is not None and parts and rows_sum != rec.rows:
+    if rec.rows is None:
+        problems.append(f"the manifest's row_count is not an integer: {manifest.get('row_count')!r}")
+    elif parts and rows_sum != rec.rows:
         problems.append(f"parts hold {rows_sum} rows, the manifest's row_count is {rec.rows}")
     # Part files no manifest names are what an unfinished publish left: readers who follow the manifest never
     # see them, and the next run of the day (or retention enforcement) collects them. Not a mismatch.
@@ -311,9 +321,12 @@ def inventory(
     extras: dict[dt.date, dict[str, Any]] = {}
 
     def read_day(day: dt.date) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-        manifest = storage.get_json(layout.manifest_key(account_id, day))
+        raw = storage.get_bytes_or_none(layout.manifest_key(account_id, day))
+        manifest = None if raw is None else json.loads(raw)
         listed = by_day.get(day, {})
         found: dict[str, Any] = {"quality": read_quality(storage, layout, account_id, day, manifest or {})}
+        if raw is not None:
+            found["manifest_sha256"] = manifest_sha256(raw)
         # The retention records are fetched only for the days the listing shows them for.
         if layout.object_lock_key(account_id, day) in listed:
             found["object_lock"] = read_object_lock(storage, layout, account_id, day, manifest or {})
@@ -757,7 +770,8 @@ def to_document(report: dict[str, Any]) -> Any:
     expiring = Section(
         "Expiry and deletions",
         paragraphs=[
-            "A day leaves the window, and may be deleted, on the day after call_date plus two calendar years. "
+            "A day leaves the window, and may be deleted, on the day after call_date plus two calendar years "
+            "(29 February: on the 1 March that stands for its anniversary in a year without one). "
             "Deletion happens only when purging is enabled, after a grace period, never under legal hold; "
             "each deletion is logged in the lake's append-only deletion log."
         ],

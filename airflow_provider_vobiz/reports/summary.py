@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -29,11 +30,12 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
+from airflow_provider_vobiz.cdr.window import DEFAULT_REPULL_DAYS
 from airflow_provider_vobiz.lake.manifest import QUALITY_STATUSES, manifest_sha256
-from airflow_provider_vobiz.lake.paths import MANIFEST_NAME, LakeLayout
+from airflow_provider_vobiz.lake.paths import MANIFEST_NAME, REPORT_FORMATS, LakeLayout
 from airflow_provider_vobiz.lake.records import quality_for
+from airflow_provider_vobiz.privacy import NumberPolicy, mask_number
 from airflow_provider_vobiz.reports import diagnose as diag
-from airflow_provider_vobiz.reports.privacy import NumberPolicy, mask_number
 from airflow_provider_vobiz.reports.render import (
     REFERENCE_LABEL,
     Chart,
@@ -204,6 +206,37 @@ def parse_period(period: str) -> tuple[str, list[dt.date]]:
 def previous_month(day: dt.date) -> str:
     first = day.replace(day=1)
     return (first - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+# -- status: can the period still change? -----------------------------------------------------------------
+PROVISIONAL = "provisional"
+FINAL = "final"
+
+
+def final_from(period: str, repull_days: int = DEFAULT_REPULL_DAYS) -> dt.date:
+    """The first day (local) on which a report of ``period`` is ``final``.
+
+    The ingest run of day ``D`` (at the start of ``D + 1``) re-pulls ``D - 1 … D - repull_days``, so the last
+    day ``L`` of the period can change until the run of ``L + repull_days``, at the start of
+    ``L + repull_days + 1``. One more day of margin covers a run that starts late: from
+    ``L + repull_days + 2`` nothing in the period is re-pulled any more.
+    """
+    if repull_days < 0:
+        raise ValueError(f"repull_days must be >= 0, got {repull_days}")
+    _, days = parse_period(period)
+    return days[-1] + dt.timedelta(days=repull_days + 2)
+
+
+def report_status(period: str, today: dt.date, repull_days: int = DEFAULT_REPULL_DAYS) -> str:
+    """``final`` when no day of ``period`` is inside the re-pull window as of ``today`` (local), else
+    ``provisional``."""
+    return FINAL if today >= final_from(period, repull_days) else PROVISIONAL
+
+
+def local_today(timezone: str) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(timezone)).date()
 
 
 # -- inputs -----------------------------------------------------------------------------------------------
@@ -587,8 +620,8 @@ def build_summary(
             status = "pending"
         quality_days[d.call_date] = {
             "status": status,
-            "row_count": m.get("row_count"),
-            "rejects": (m.get("rejects") or {}).get("count", 0),
+            "row_count": int(m.get("row_count") or 0),
+            "rejects": int((m.get("rejects") or {}).get("count") or 0),
             "reconciliation": m.get("reconciliation"),
             "restatements": len(m.get("history") or []),
             "history": m.get("history") or [],
@@ -616,7 +649,13 @@ def build_summary(
         "hangups": hangups,
         "codec_mix": _codec_section(figures["codec"]),
         "hours": [
-            {k: r[k] for k in ("day", "direction", "local_hour", "calls", "answered")}
+            {
+                "day": r["day"],
+                "direction": r["direction"],
+                "local_hour": int(r["local_hour"]),
+                "calls": int(r["calls"] or 0),
+                "answered": int(r["answered"] or 0),
+            }
             for r in figures["hours"]
         ],
         "calling_hours": campaigns["calling_hours"],
@@ -635,7 +674,7 @@ def build_summary(
                 "call_date": d.call_date,
                 "manifest_sha256": d.manifest_sha256,
                 "content_sha256": (d.manifest or {}).get("content_sha256"),
-                "row_count": (d.manifest or {}).get("row_count"),
+                "row_count": int((d.manifest or {}).get("row_count") or 0),
                 "parts": len(d.part_paths),
             }
             for d in present
@@ -664,7 +703,8 @@ def _hangup_section(rows: list[dict[str, Any]], config: SummaryConfig) -> dict[s
     top = sorted(period.items(), key=lambda kv: (-kv[1], kv[0]))[: config.top_causes]
     diagnoses = []
     for cause, n in top:
-        d = diag.diagnose(hangup_cause=cause)
+        # A blank cause (legal API data) is diagnosed as the documented UNKNOWN, never a failed report.
+        d = diag.diagnose(hangup_cause=cause if str(cause or "").strip() else "UNKNOWN")
         diagnoses.append(
             {
                 "cause": cause,
@@ -755,13 +795,52 @@ def _ucc_section(rows: list[dict[str, Any]], config: SummaryConfig) -> list[dict
     return out
 
 
+def _merge_keys(counts: Mapping[str, Any], text: Callable[[Any], Any]) -> dict[str, Any]:
+    """``counts`` with each key through ``text``; keys that become equal (two numbers masked alike) add up."""
+    out: dict[str, Any] = {}
+    for k, v in counts.items():
+        k2 = text(k)
+        out[k2] = out[k2] + v if k2 in out else v
+    return dict(sorted(out.items()))
+
+
+def map_cdr_text(doc: dict[str, Any], text: Callable[[Any], Any]) -> dict[str, Any]:
+    """Apply ``text`` to every CDR text value the document carries (in place; returns ``doc``).
+
+    These are the values that come from the API's free-form fields (``hangup_cause``, ``hangup_source``,
+    ``codec``, ``campaign_id``, ``trunk_id``, ``region``), as values or as keys. The phone field ``ucc[].cli``
+    is not among them: callers treat it as a number.
+    """
+    h = doc["hangups"]
+    for group in ("by_cause", "by_source", "answered_by_cause"):
+        h[group] = {day: _merge_keys(counts, text) for day, counts in h[group].items()}
+    for t in h["top_causes"]:
+        t["cause"] = text(t["cause"])
+        t["meaning"] = text(t["meaning"])
+        t["likely_root_cause"] = [text(x) for x in t["likely_root_cause"]]
+    doc["codec_mix"] = {day: _merge_keys(counts, text) for day, counts in doc["codec_mix"].items()}
+    for r in (*doc["calling_hours"], *doc["number_series"]):
+        r["campaign_id"] = text(r["campaign_id"])
+    for r in doc["cost"]["by_trunk_region"]:
+        r["trunk"], r["region"] = text(r["trunk"]), text(r["region"])
+    return doc
+
+
 def for_machines(summary: Mapping[str, Any], policy: NumberPolicy) -> dict[str, Any]:
-    """A copy of the summary with every phone number as a keyed token (or raw, if the policy allows)."""
+    """A copy of the summary for CSV/JSON: every phone number, and every number-like run in the CDR's other
+    text fields, as a keyed token (or raw, if the policy allows)."""
     doc = json.loads(json.dumps(summary, default=str))  # deep copy; Decimals become exact strings
+    map_cdr_text(doc, policy.text_for_machines)
     for row in doc["ucc"]:
         row["cli"] = policy.for_machines(row["cli"])
     doc["phone_numbers"] = policy.describe()
     return doc
+
+
+def for_people(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the summary for HTML/PDF: number-like runs in the CDR's text fields masked (the CLIs are
+    masked where they are shown)."""
+    return map_cdr_text(json.loads(json.dumps(summary, default=str)), NumberPolicy.text_for_people)
 
 
 # -- rendering --------------------------------------------------------------------------------------------
@@ -852,6 +931,11 @@ def summary_csv(doc: Mapping[str, Any]) -> bytes:
         for k in ("status", "rejects", "restatements"):
             if k in q:
                 rows.append(["data_quality", day, "all", "", k, q[k]])
+    period = doc["period"]
+    rows.append(["report", period, "all", "", "status", doc.get("status")])
+    rows.append(["report", period, "all", "", "version", doc.get("version", 1)])
+    for v in doc.get("supersedes") or []:
+        rows.append(["report", period, "all", f"version {v['version']}", "superseded_sha256", v["sha256"]])
     return render_csv(CSV_COLUMNS, rows)
 
 
@@ -891,6 +975,20 @@ def summary_report(doc: Mapping[str, Any]) -> Report:
     kind = doc["period_kind"]
     refs = doc["references"]
     notices = []
+    status = doc.get("status") or FINAL
+    rule = doc.get("status_rule") or {}
+    if status == PROVISIONAL:
+        notices.append(
+            f"PROVISIONAL: days of this period are still inside the ingest's re-pull window "
+            f"({rule.get('repull_days', '?')} days), so late CDRs can still change them. The report is regenerated "
+            f"when they do, and is final from {rule.get('final_from', '?')}."
+        )
+    if doc.get("supersedes"):
+        last = doc["supersedes"][0]
+        notices.append(
+            f"Version {doc.get('version')}: supersedes version {last['version']} of {last['generated_at']} "
+            f"({last['reason']}). Earlier versions are listed under Versions."
+        )
     if doc["missing_days"]:
         notices.append(
             f"{len(doc['missing_days'])} of {doc['days_expected']} days have no partition in the lake "
@@ -904,6 +1002,12 @@ def summary_report(doc: Mapping[str, Any]) -> Report:
         notices.append(f"Data quality not yet validated on: {', '.join(pending)}.")
 
     meta = [
+        (
+            "Status",
+            f"{status.upper()}"
+            + (f" (final from {rule.get('final_from')})" if status == PROVISIONAL else "")
+            + f", version {doc.get('version', 1)}",
+        ),
         ("Period kind", f"{kind} (IST days of start_time, timezone {doc['timezone']})"),
         ("Days present", f"{doc['days_present']} of {doc['days_expected']}"),
         ("Lake", doc.get("lake_uri") or "–"),
@@ -1071,6 +1175,7 @@ def summary_report(doc: Mapping[str, Any]) -> Report:
         _cost_section(doc),
         _data_quality_section(doc),
         _inputs_section(doc),
+        _versions_section(doc),
         _method_section(doc),
     ]
     return Report(
@@ -1328,6 +1433,32 @@ def _data_quality_section(doc) -> Section:
     )
 
 
+def _versions_section(doc) -> Section:
+    rows = [
+        [
+            str(v["version"]),
+            v.get("generated_at") or "–",
+            v.get("status") or "–",
+            v["reason"],
+            v["sha256"],
+            v["path"],
+        ]
+        for v in doc.get("supersedes") or []
+    ]
+    return Section(
+        "Versions",
+        paragraphs=[
+            f"This is version {doc.get('version', 1)} of the report for {doc['period']}. A report is regenerated when a "
+            "day of its period is restated or published late, when a quality verdict changes, and when it turns "
+            "from provisional to final; each superseded version stays in the lake at its path, and its sha256 is "
+            "that of its JSON file's bytes."
+        ],
+        tables=[Table(["Version", "Generated at", "Status", "Why superseded", "JSON sha256", "Path"], rows)]
+        if rows
+        else [],
+    )
+
+
 def _inputs_section(doc) -> Section:
     rows = [
         [
@@ -1379,8 +1510,7 @@ def _method_section(doc) -> Section:
 def render_outputs(summary: Mapping[str, Any], policy: NumberPolicy) -> dict[str, bytes]:
     """All four formats: ``{"json", "csv", "html", "pdf"}`` -> bytes."""
     machine = for_machines(summary, policy)
-    human = json.loads(json.dumps(summary, default=str))
-    report = summary_report(human)
+    report = summary_report(for_people(summary))
     return {
         "json": render_json(machine),
         "csv": summary_csv(machine),
@@ -1409,8 +1539,14 @@ def generate(
     generated_at: str | None = None,
     dag_run: Mapping[str, str] | None = None,
     threads: int | None = None,
+    repull_days: int = DEFAULT_REPULL_DAYS,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
-    """Compute the summary document of one account and period from the lake (no rendering)."""
+    """Compute the summary document of one account and period from the lake (no rendering).
+
+    :param repull_days: the ingest's re-pull window, which decides ``status`` (:func:`report_status`).
+    :param today: the local day the report is made on (default: now, in the report's timezone).
+    """
     from airflow_provider_vobiz import __version__
 
     config = config or SummaryConfig()
@@ -1438,17 +1574,198 @@ def generate(
         lake_uri=layout.uri,
         dag_run=dag_run,
     )
+    today = today or local_today(config.timezone)
+    summary["status"] = report_status(period, today, repull_days)
+    summary["status_rule"] = {
+        "repull_days": repull_days,
+        "as_of": today.isoformat(),
+        "final_from": final_from(period, repull_days).isoformat(),
+    }
+    summary.setdefault("version", 1)
+    summary.setdefault("supersedes", [])
     log.info("summary %s %s computed in %.2f s", account_id, period, time.perf_counter() - t0)
     return summary
 
 
+def why_superseded(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    """Why ``new`` supersedes ``old`` (both summary documents), or None when it states the same thing:
+    the same inputs (manifest hashes), quality verdicts, status and settings."""
+    reasons = []
+    old_inputs = {i["call_date"]: i for i in old.get("inputs") or []}
+    new_inputs = {i["call_date"]: i for i in new.get("inputs") or []}
+    for day in sorted(set(old_inputs) | set(new_inputs)):
+        o, n = old_inputs.get(day), new_inputs.get(day)
+        if o is None:
+            reasons.append(f"{day} published since")
+        elif n is None:
+            reasons.append(f"{day} no longer in the lake")
+        elif o.get("manifest_sha256") != n.get("manifest_sha256"):
+            reasons.append(
+                f"{day} restated (manifest {o.get('manifest_sha256')} -> {n.get('manifest_sha256')}, "
+                f"rows {o.get('row_count')} -> {n.get('row_count')})"
+            )
+    old_q = (old.get("quality") or {}).get("days") or {}
+    new_q = (new.get("quality") or {}).get("days") or {}
+    for day in sorted(set(old_q) & set(new_q)):
+        if old_q[day].get("status") != new_q[day].get("status") and day in new_inputs and day in old_inputs:
+            reasons.append(f"{day} quality {old_q[day].get('status')} -> {new_q[day].get('status')}")
+    if old.get("status") != new.get("status"):
+        reasons.append(f"status {old.get('status') or 'not stated'} -> {new.get('status')}")
+    if old.get("config") != new.get("config"):
+        reasons.append("report settings changed")
+    return "; ".join(reasons) or None
+
+
+def supersede(storage: LakeStorage, layout: LakeLayout, summary: dict[str, Any]) -> dict[str, str]:
+    """Compare ``summary`` with the report already published for its period and record the lineage.
+
+    When the new one states something else (:func:`why_superseded`), ``summary`` gets ``version`` (the old
+    one's + 1) and ``supersedes``: the old version first (``version``, ``path`` of its archived JSON,
+    ``sha256`` of that JSON's bytes, ``generated_at``, ``status``, ``reason``), then the versions it
+    superseded. A re-run that states the same thing replaces the report in place and keeps its lineage.
+
+    :returns: ``{current key: archive key}`` for :func:`publish` to copy before it overwrites.
+    """
+    account_id, period = summary["account_id"], summary["period"]
+    raw = storage.get_bytes_or_none(layout.summary_report_key(account_id, period, "json"))
+    if raw is None:
+        summary["version"], summary["supersedes"] = 1, []
+        return {}
+    old = json.loads(raw)
+    reason = why_superseded(old, summary)
+    lineage = list(old.get("supersedes") or [])
+    if reason is None:
+        summary["version"], summary["supersedes"] = int(old.get("version") or 1), lineage
+        return {}
+    digest = hashlib.sha256(raw).hexdigest()
+    archive = {
+        layout.summary_report_key(account_id, period, ext): layout.summary_report_archive_key(
+            account_id, period, digest, ext
+        )
+        for ext in REPORT_FORMATS
+    }
+    summary["version"] = int(old.get("version") or 1) + 1
+    summary["supersedes"] = [
+        {
+            "version": int(old.get("version") or 1),
+            "path": layout.s3_uri(layout.summary_report_archive_key(account_id, period, digest, "json")),
+            "sha256": digest,
+            "generated_at": old.get("generated_at"),
+            "status": old.get("status"),
+            "reason": reason,
+        },
+        *lineage,
+    ]
+    return archive
+
+
 def publish(
-    storage: LakeStorage, layout: LakeLayout, summary: Mapping[str, Any], outputs: Mapping[str, bytes]
+    storage: LakeStorage,
+    layout: LakeLayout,
+    summary: Mapping[str, Any],
+    outputs: Mapping[str, bytes],
+    archive: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Write each format to ``{lake}/reports/trai_summary/...``; JSON last, so its presence means complete."""
+    """Write each format to ``{lake}/reports/trai_summary/...``; JSON last, so its presence means complete.
+
+    :param archive: ``{key: archive key}`` from :func:`supersede`: the superseded version is copied there
+        first, so it is never lost, whatever happens after.
+    """
+    for src, dst in (archive or {}).items():
+        if storage.exists(src):
+            storage.copy(src, dst)
     keys = {}
     for ext in sorted(outputs, key=lambda e: e == "json"):
         key = layout.summary_report_key(summary["account_id"], summary["period"], ext)
         storage.put_bytes(key, outputs[ext], content_type=_CONTENT_TYPES[ext])
         keys[ext] = layout.s3_uri(key)
     return keys
+
+
+def run_summary(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    period: str,
+    policy: NumberPolicy,
+    *,
+    formats: Sequence[str] = REPORT_FORMATS,
+    **generate_kwargs: Any,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Generate, supersede, render and publish one report: ``(document, {format: s3 uri})``."""
+    doc = generate(storage.filesystem, layout, account_id, period, **generate_kwargs)
+    archive = supersede(storage, layout, doc)
+    outputs = {k: v for k, v in render_outputs(doc, policy).items() if k in formats}
+    return doc, publish(storage, layout, doc, outputs, archive)
+
+
+def refresh_reason(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    period: str,
+    *,
+    config: SummaryConfig | None = None,
+    repull_days: int = DEFAULT_REPULL_DAYS,
+    today: dt.date | None = None,
+) -> str | None:
+    """Why the published report of ``period`` no longer states the lake (a day restated or published,
+    a verdict changed, provisional turned final), or None: also None when there is no such report (a
+    month's report is made by its own run, never by a refresh)."""
+    raw = storage.get_bytes_or_none(layout.summary_report_key(account_id, period, "json"))
+    if raw is None:
+        return None
+    old = json.loads(raw)
+    config = config or SummaryConfig()
+    _, days = parse_period(period)
+    inputs = [d for d in collect_inputs(storage.filesystem, layout, account_id, days) if d.present]
+    today = today or local_today(config.timezone)
+    now = {
+        "inputs": [
+            {
+                "call_date": d.call_date,
+                "manifest_sha256": d.manifest_sha256,
+                "row_count": int((d.manifest or {}).get("row_count") or 0),
+            }
+            for d in inputs
+        ],
+        "quality": {"days": {d.call_date: {"status": d.quality.get("status") or "pending"} for d in inputs}},
+        "status": report_status(period, today, repull_days),
+        "config": old.get("config"),
+    }
+    return why_superseded(old, now)
+
+
+def stale_reports(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    days: Iterable[str],
+    *,
+    repull_days: int = DEFAULT_REPULL_DAYS,
+    today: dt.date | None = None,
+    config: SummaryConfig | None = None,
+) -> list[tuple[str, str]]:
+    """``(period, why)`` for each published report that no longer states the lake, oldest first:
+
+    - the month reports of ``days`` (days just restated or published, whose own reports are being made);
+    - the month report of the month before ``today``, which turns final early in the month;
+    - the daily reports of the days that turned final in the last three days (``today - repull_days - 2``
+      and the two days before, so a missed run catches up).
+
+    A period without a report is left alone: the daily and monthly runs make first versions.
+    """
+    config = config or SummaryConfig()
+    today = today or local_today(config.timezone)
+    given = {str(d) for d in days}
+    periods = {d[:7] for d in given} | {previous_month(today)}
+    newly_final = today - dt.timedelta(days=repull_days + 2)
+    periods |= {(newly_final - dt.timedelta(days=i)).isoformat() for i in range(3)} - given
+    out = []
+    for period in sorted(periods):
+        why = refresh_reason(
+            storage, layout, account_id, period, config=config, repull_days=repull_days, today=today
+        )
+        if why:
+            out.append((period, why))
+    return out

@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--extra-field", default=None, help="add this undocumented field to every record, e.g. recording_url")
     a("--malformed-records", type=int, default=0,
       help="per day, records with a wrong type (duration \"abc\") or a missing field (hangup_cause)")  # fmt: skip
+    a("--hostile-records", type=int, default=0,
+      help="per day, records whose free-text fields hold long, markup, formula-like and number-bearing values")  # fmt: skip
     a("--api-retention-days", type=int, default=None,
       help="reject start_date older than now minus this many days with a 400 (default: no limit)")  # fmt: skip
     a("--cache-mb", type=int, default=d.cache_mb, help="memory for rendered records (default: %(default)s)")
@@ -132,6 +134,7 @@ def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
         duplicate_across_pages=ns.duplicate_across_pages,
         extra_field=ns.extra_field,
         malformed_records=ns.malformed_records,
+        hostile_records=ns.hostile_records,
         api_retention_days=ns.api_retention_days,
         cache_mb=ns.cache_mb,
     )

@@ -33,6 +33,10 @@ class SimulatorConfig:
     :param duplicate_across_pages: list/search repeat one record on two consecutive pages.
     :param extra_field: name of an undocumented field added to every record (JSON and CSV).
     :param malformed_records: per day, records with a wrong type or a missing field.
+    :param hostile_records: per day, records whose free-text fields hold legal but hostile values: thousands
+        of characters, HTML markup, spreadsheet formulas, control characters, phone numbers inside other
+        fields (see ``data.HOSTILE_VALUES``). Their uuid, direction, caller number, currency, times and numbers
+        stay valid, so they pass the quality suite's critical checks.
     :param api_retention_days: if set, a ``start_date`` older than ``now - N days`` is a 400.
     :param cache_mb: memory budget for rendered blocks of records.
     """
@@ -51,6 +55,7 @@ class SimulatorConfig:
     duplicate_across_pages: bool = False
     extra_field: str | None = None
     malformed_records: int = 0
+    hostile_records: int = 0
     api_retention_days: int | None = None
     cache_mb: int = 256
 
@@ -77,6 +82,8 @@ class SimulatorConfig:
             raise ValueError(
                 f"malformed_records must be within [0, calls_per_day], got {self.malformed_records}"
             )
+        if self.hostile_records < 0 or self.hostile_records > self.calls_per_day:
+            raise ValueError(f"hostile_records must be within [0, calls_per_day], got {self.hostile_records}")
         if self.extra_field is not None and not re.match(r"^[a-z_][a-z0-9_]*$", self.extra_field):
             raise ValueError(f"extra_field must be a snake_case name, got {self.extra_field!r}")
         if self.api_retention_days is not None and self.api_retention_days < 1:

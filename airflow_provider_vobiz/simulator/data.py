@@ -174,6 +174,7 @@ class DayCore:
             setattr(self, name, np.concatenate(parts) if parts else np.zeros(0))
         self.ids = ID_BASE + day_index * cfg.calls_per_day + np.arange(n, dtype=np.int64)
         self.malformed = self._malformed(cfg, day_index, n)
+        self.hostile = self._hostile(cfg, day_index, n)
 
     @staticmethod
     def _start_times(cfg: SimulatorConfig, d: int, n: int) -> np.ndarray:
@@ -256,6 +257,40 @@ class DayCore:
             return {}
         rows = _rng(cfg.seed, d, 3).choice(n, size=min(n, cfg.malformed_records), replace=False)
         return {int(row): j % 2 for j, row in enumerate(sorted(rows))}
+
+    @staticmethod
+    def _hostile(cfg: SimulatorConfig, d: int, n: int) -> frozenset[int]:
+        if not cfg.hostile_records or not n:
+            return frozenset()
+        rows = _rng(cfg.seed, d, 5).choice(n, size=min(n, cfg.hostile_records), replace=False)
+        return frozenset(int(r) for r in rows)
+
+
+#: What a hostile record (``hostile_records``) holds in each free-text field: legal API text that breaks
+#: naive renderers. The same values on every hostile record, so the long cause ranks among the top causes.
+HOSTILE_VALUES: dict[str, str] = {
+    "caller_id_name": "=cmd|' /C calc'!A0 <b>Mr +91 98765 43210</b>",
+    "destination_number": "tel:+919876543210;ext=<b>1</b>",
+    "hangup_cause": "LONG_" + "CAUSE_" * 600,
+    "hangup_cause_name": "Cause with ünïcödé, an \x1b[31m escape and a \x07 bell",
+    "hangup_disposition": "@SUM(A1:A9)",
+    "hangup_source": '=HYPERLINK("http://evil.example/?q=1","click")',
+    "failure_code": "-2+3",
+    "failure_reason": "Callee 080-6548-0214 busy; call +91 98765 43210 back " + "and again " * 300,
+    "bridge_uuid": "<script>alert(1)</script>",
+    "sip_call_id": "919876543210@10.0.0.1;tag=<x>",
+    "sip_user_agent": "\tTab-led agent",
+    "codec": "+1+1",
+    "network_addr": "&lt;not an ip&gt; & <u>",
+    "carrier_ip": "@carrier",
+    "context": "\x0bVT-led \x1f unit separator",
+    "region": "<img src=x onerror=alert(1)>",
+    "origination_region": "Circle " + "long " * 500,
+    "campaign_id": "-CAMP+919876543210",
+    "customer_endpoint": "sip:+919876543210@trunk.example",
+    "trunk_id": "TRK919876543210",
+    "terminated_to": "=1+1",
+}
 
 
 def costs(kind: np.ndarray, billsec: np.ndarray, streaming: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -410,9 +445,16 @@ class cached_only:  # noqa: N801 - used as a context manager like a function
 class Block:
     """One rendered block: the Arrow table of API records (text as served), and its CSV lazily."""
 
-    def __init__(self, table: pa.Table, malformed: dict[int, int], extra: str | None) -> None:
+    def __init__(
+        self,
+        table: pa.Table,
+        malformed: dict[int, int],
+        extra: str | None,
+        hostile: frozenset[int] = frozenset(),
+    ) -> None:
         self.table = table
         self.malformed = malformed  # local row -> kind
+        self.hostile = hostile  # local rows holding HOSTILE_VALUES
         self.extra = extra
         self._csv: tuple[bytes, np.ndarray, np.ndarray] | None = None
         self._json: tuple[memoryview, np.ndarray] | None = None
@@ -463,6 +505,12 @@ class Block:
                     else:
                         del rec["hangup_cause"]
                     out[j] = orjson.dumps(rec)
+        if self.hostile:
+            for j, row in enumerate(local_rows.tolist()):
+                if row in self.hostile:  # escaped by orjson: the fast path assumes text needing none
+                    rec = orjson.loads(out[j])
+                    rec.update((k, v) for k, v in HOSTILE_VALUES.items() if k in rec)
+                    out[j] = orjson.dumps(rec)
         return out
 
     def csv(self) -> tuple[bytes, np.ndarray, np.ndarray]:
@@ -480,6 +528,13 @@ class Block:
                 hc = pc.if_else(pa.array(m1), pa.scalar(None, pa.string()), t.column("hangup_cause"))
                 t = t.set_column(t.schema.get_field_index("duration"), "duration", dur)
                 t = t.set_column(t.schema.get_field_index("hangup_cause"), "hangup_cause", hc)
+            if self.hostile:
+                mask = np.zeros(t.num_rows, dtype=bool)
+                mask[sorted(self.hostile)] = True
+                for name, value in HOSTILE_VALUES.items():
+                    i = t.schema.get_field_index(name)
+                    col = pc.if_else(pa.array(mask), pa.scalar(value), t.column(name).cast(pa.string()))
+                    t = t.set_column(i, name, col)
             buf = io.BytesIO()
             try:  # no generated value holds a comma, quote or newline: unquoted is valid CSV, and faster
                 pacsv.write_csv(
@@ -757,7 +812,8 @@ class Dataset:
         names_ = list(FIELD_NAMES) + ([cfg.extra_field] if cfg.extra_field else [])
         table = pa.table([cols[x] for x in names_], names=names_)
         mal = {row - lo: kind_ for row, kind_ in c.malformed.items() if lo <= row < hi}
-        return Block(table, mal, cfg.extra_field)
+        hostile = frozenset(row - lo for row in c.hostile if lo <= row < hi)
+        return Block(table, mal, cfg.extra_field, hostile)
 
     def json_records(self, days: np.ndarray, rows: np.ndarray, now: int) -> list[bytes]:
         """The served JSON text of the records at (day, row) pairs, in the given order."""

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+
 import pytest
 
+from airflow_provider_vobiz.plugins.diagnosis import (
+    DiagnosisError,
+    DiagnosisGate,
+    DiagnosisTimeout,
+    TooManyDiagnoses,
+)
 from tests.integration.test_plugin_api import PREFIX, airflow_app, client, lake, viewer  # noqa: F401
 
 pytestmark = pytest.mark.integration
@@ -54,8 +64,6 @@ def test_unknown_call_and_bad_input_are_explained(viewer, lake, vobiz_conn):  # 
 
 
 def test_wrong_credentials_are_named_without_the_token(viewer, lake, vobiz_conn, monkeypatch):  # noqa: F811
-    import json
-
     conn = json.loads(vobiz_conn.conn_json())
     conn["password"] = "wrong-token-value-123"
     monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_DEFAULT", json.dumps(conn))
@@ -68,3 +76,98 @@ def test_missing_connection(viewer, lake, monkeypatch):  # noqa: F811
     monkeypatch.delenv("AIRFLOW_CONN_VOBIZ_DEFAULT", raising=False)
     page = viewer.get(PREFIX + "/", params={"call_id": "bcd1c45d-3f27-41ea-bea1-aa5d4e06dca4"}).text
     assert "The Airflow connection &#39;vobiz_default&#39; is not configured." in page
+
+
+class _SilentServer:
+    """Accepts connections and never answers: the worst upstream the diagnose box can meet."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.fixture
+def silent_api(monkeypatch):
+    srv = _SilentServer()
+    conn = {"conn_type": "vobiz", "host": f"http://127.0.0.1:{srv.port}", "login": "MA_SILENT1"}
+    conn["password"] = "silent-token-0123456789"
+    monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_DEFAULT", json.dumps(conn))
+    yield srv
+    srv.close()
+
+
+def test_a_silent_api_answers_within_the_budget_and_the_cap_holds(silent_api):
+    gate = DiagnosisGate(budget=1.0, per_user=2, workers=4)
+    call_id = "bcd1c45d-3f27-41ea-bea1-aa5d4e06dca4"
+    results: list = []
+
+    def one(user: str = "officer") -> None:
+        started = time.monotonic()
+        try:
+            gate.run(user, call_id, "vobiz_default")
+        except DiagnosisError as err:
+            results.append((type(err).__name__, time.monotonic() - started))
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    while gate.in_flight("officer") < 2:
+        time.sleep(0.01)
+    # A third diagnosis of the same user is refused at once; another user still gets a slot.
+    with pytest.raises(TooManyDiagnoses) as refused:
+        gate.run("officer", call_id, "vobiz_default")
+    assert refused.value.retry_after == 1
+    other = threading.Thread(target=one, args=("auditor",))
+    other.start()
+    for t in (*threads, other):
+        t.join()
+    assert [name for name, _ in results] == ["DiagnosisTimeout"] * 3
+    # The deadline is the budget: a hung upstream never holds the caller longer (plus thread scheduling).
+    assert max(elapsed for _, elapsed in results) < 1.0 + 0.5
+    assert "did not answer within 1 s" in str(DiagnosisTimeout(gate._timeout_message()))
+
+
+def test_the_api_answers_429_with_retry_after_beyond_the_cap(viewer, silent_api, monkeypatch):  # noqa: F811
+    from airflow_provider_vobiz.plugins import app as page
+
+    gate = DiagnosisGate(budget=1.0, per_user=1, workers=2)
+    monkeypatch.setattr(page, "DIAGNOSES", gate)
+    call_id = "bcd1c45d-3f27-41ea-bea1-aa5d4e06dca4"
+    first: list = []
+    t = threading.Thread(target=lambda: first.append(viewer.get(f"{PREFIX}/api/diagnose/{call_id}")))
+    t.start()
+    while not any(gate.in_flight(u) for u in list(gate._in_flight)):
+        time.sleep(0.01)
+    second = viewer.get(f"{PREFIX}/api/diagnose/{call_id}")
+    t.join()
+    assert second.status_code == 429 and second.headers["Retry-After"] == "1"
+    assert first[0].status_code == 504 and "did not answer within 1 s" in first[0].json()["detail"]
+
+
+@pytest.mark.parametrize("bad", [".", "..", "a.b", "a/b", "%2e%2e", "a b", "a\tb", ""])
+def test_call_ids_that_would_change_the_url_never_reach_the_api(bad, vobiz_conn):
+    from airflow_provider_vobiz.hooks.vobiz import VobizHook
+
+    with pytest.raises(ValueError, match="a call id is 1-64 letters"):
+        VobizHook().get_cdr(bad)
+    assert vobiz_conn.requests == []

@@ -238,9 +238,9 @@ def test_failure_message_is_readable_and_masks_phone_numbers(s3_lake, clean):
     assert "2 critical" in lines[0]
     caller = next(line for line in lines if "caller_id_number_e164" in line)
     assert "4 unexpected of 300" in caller and "CRITICAL" in caller
-    assert caller.count("'******") == 3  # three examples, each masked to its last four digits
+    assert caller.count("'••••") == 3  # three examples, each masked to its last four digits
     for number in bad.values():
-        assert f"'******{number[-4:]}'" in caller or number[-4:] not in caller
+        assert f"'••••{number[-4:]}'" in caller or number[-4:] not in caller
     mos = next(line for line in lines if "mos_in_range" in line)
     assert "2 unexpected" in mos and "7.5" in mos and "-1.0" in mos
     assert "validation.html" in lines[-1]

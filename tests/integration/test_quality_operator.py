@@ -100,7 +100,7 @@ def test_critical_failure_fails_the_task_with_a_masked_message(s3_lake):
         _run(_operator(), s3_lake)
     message = str(err.value)
     assert "caller_id_number_e164" in message and "1 unexpected of 200" in message
-    assert f"'******{full[-4:]}'" in message and full.lstrip("+") not in message
+    assert f"'••••{full[-4:]}'" in message and full.lstrip("+") not in message
     assert read_quality(storage, layout, ACCOUNT, DAY)["status"] == "failed"
 
 

@@ -101,7 +101,7 @@ def test_hook_validates_before_reading_the_connection(monkeypatch):
 
 def test_describe_hides_phone_numbers():
     text = describe({"from_number": "+919876543210", "start_date": "2026-03-01"})
-    assert "+919876543210" not in text and "…3210" in text and "start_date=2026-03-01" in text
+    assert "+919876543210" not in text and "••••3210" in text and "start_date=2026-03-01" in text
 
 
 # ---------------------------------------------------------------- base URL

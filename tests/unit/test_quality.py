@@ -123,13 +123,13 @@ def test_missing_suite_file(tmp_path):
 
 
 def test_mask_keeps_only_the_last_four_digits():
-    assert mask_phone("+919876543210") == "******3210"
-    assert mask_phone("sip:ivr@voice.example") == "******mple"
-    assert mask_phone("123") == "******"
+    assert mask_phone("+919876543210") == "••••3210"
+    assert mask_phone("sip:ivr@voice.example") == "••••"
+    assert mask_phone("123") == "••••"
     assert mask_phone(None) is None and mask_phone(42) == 42
     assert mask_values([["+919876543210", 5], {"v": "+14155550123"}]) == [
-        ["******3210", 5],
-        {"v": "******0123"},
+        ["••••3210", 5],
+        {"v": "••••0123"},
     ]
 
 
@@ -160,8 +160,8 @@ def test_phone_examples_are_masked_in_the_stored_gx_result_too(tmp_path):
     path.write_text(json.dumps({"name": "s", "expectations": [exp | {"meta": {"check": "e164"}}]}))
     gx = _gx_result("e164", "caller_id_number", ["919876543210", "+9198765"])
     (check,) = checks_from_gx(load_suite(path), gx)
-    assert check.examples == ["******3210", "******8765"]
-    assert gx["results"][0]["result"]["partial_unexpected_list"] == ["******3210", "******8765"]
+    assert check.examples == ["••••3210", "••••8765"]
+    assert gx["results"][0]["result"]["partial_unexpected_list"] == ["••••3210", "••••8765"]
     assert "9876543210" not in json.dumps(gx)
 
 

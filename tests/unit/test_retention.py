@@ -20,7 +20,11 @@ PREFIX = "lake/cdr/account_id=MA1/call_date=2025-01-10/"
     ("as_of", "start", "end", "days"),
     [
         (D(2025, 3, 1), D(2023, 3, 1), D(2025, 2, 28), 731),  # holds 2024-02-29
-        (D(2024, 2, 29), D(2022, 2, 28), D(2024, 2, 28), 731),  # holds 2023-02-28.. and 2024 Feb
+        # 29 February's anniversary two years back is 1 March: no 29 February inside, 730 days.
+        (D(2024, 2, 29), D(2022, 3, 1), D(2024, 2, 28), 730),
+        (D(2028, 2, 29), D(2026, 3, 1), D(2028, 2, 28), 730),
+        (D(2024, 3, 1), D(2022, 3, 1), D(2024, 2, 29), 731),
+        (D(2026, 2, 28), D(2024, 2, 28), D(2026, 2, 27), 731),
         (D(2026, 11, 27), D(2024, 11, 27), D(2026, 11, 26), 730),
         (D(2027, 1, 1), D(2025, 1, 1), D(2026, 12, 31), 730),
     ],
@@ -34,6 +38,28 @@ def test_leap_year_window_has_731_days():
     start, end = enforce.retention_window(D(2025, 3, 1))
     days = rr.window_days(start, end)
     assert len(days) == 731 and D(2024, 2, 29) in days
+
+
+def test_every_as_of_date_from_2020_to_2032() -> None:
+    """731 days exactly when the window holds a 29 February, else 730; a day leaves on its expires_on."""
+    as_of, last = D(2020, 1, 1), D(2032, 12, 31)
+    first_leaving: dict[dt.date, dt.date] = {}
+    previous: set[dt.date] = set()
+    while as_of <= last:
+        start, end = enforce.retention_window(as_of)
+        held = set(rr.window_days(start, end))
+        has_leap_day = any(d.month == 2 and d.day == 29 for d in held)
+        assert len(held) == (731 if has_leap_day else 730), as_of
+        assert end == as_of - dt.timedelta(days=1)
+        for day in previous - held:  # the as-of dates on which a day leaves the window
+            first_leaving.setdefault(day, as_of)
+        assert all(enforce.in_window(d, as_of) for d in (start, end))
+        assert not enforce.in_window(start - dt.timedelta(days=1), as_of)
+        previous = held
+        as_of += dt.timedelta(days=1)
+    assert len(first_leaving) > 3000 and D(2024, 2, 29) in first_leaving
+    for day, leaving in first_leaving.items():
+        assert enforce.expires_on(day) == leaving, day
 
 
 def test_window_is_configurable_and_checked():

@@ -100,17 +100,18 @@ SELECT day, direction, codec, sum(n) AS answered
 FROM scoped WHERE gset = 'hangup' AND ans GROUP BY ALL ORDER BY ALL;
 
 -- name: hours
-SELECT day, direction, local_hour, sum(n) AS calls, sum(n) FILTER (WHERE ans) AS answered
+-- Counts are never null: an hour without an answered call has answered = 0.
+SELECT day, direction, local_hour, sum(n) AS calls, coalesce(sum(n) FILTER (WHERE ans), 0) AS answered
 FROM scoped WHERE gset = 'hour' GROUP BY ALL ORDER BY ALL;
 
 -- name: campaigns
 -- Outbound only (campaign is null for inbound rows). '' = no campaign.
 SELECT day, campaign,
        sum(n)                                        AS outbound_calls,
-       sum(n) FILTER (WHERE outside AND ans)         AS outside_answered,
-       sum(n) FILTER (WHERE outside AND NOT ans)     AS outside_unanswered,
+       coalesce(sum(n) FILTER (WHERE outside AND ans), 0)     AS outside_answered,
+       coalesce(sum(n) FILTER (WHERE outside AND NOT ans), 0) AS outside_unanswered,
        -- CLIs outside the 140xx / 1600 / 1601 series ($series_re); a missing CLI counts as outside.
-       sum(n) FILTER (WHERE NOT coalesce(regexp_matches(out_cli, $series_re), false)) AS not_series
+       coalesce(sum(n) FILTER (WHERE NOT coalesce(regexp_matches(out_cli, $series_re), false)), 0) AS not_series
 FROM scoped WHERE gset = 'campaign' AND direction = 'all' AND campaign IS NOT NULL
 GROUP BY ALL ORDER BY ALL;
 
