@@ -40,11 +40,13 @@ MIN_KEY_BYTES = 16
 MIN_RUN_DIGITS = 8
 
 _DIGITS = re.compile(r"\d")
-# Alternatives that are kept verbatim come first, so a UUID's last group or a date is never a "number".
+# Alternatives that are kept verbatim come first, so a UUID's last group, a date or a hash is never a "number".
 _TEXT_RE = re.compile(
     r"(?P<keep>[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
     r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-    r"|\d{1,3}(?:\.\d{1,3}){3})"
+    r"|\d{1,3}(?:\.\d{1,3}){3}"
+    # a hash (32+ hex digits, at least one a-f: md5, sha1, sha256): digits inside it are no number
+    r"|\b(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{32,}\b)"
     r"|(?P<number>\+?\d(?:[ -]?\d){" + str(MIN_RUN_DIGITS - 1) + ",})"
 )
 

@@ -1,7 +1,7 @@
 """What is said: plain messages built from report JSON, quality results and task failures (no Airflow here).
 
 Every string a message shows goes through :func:`scrub` when it is rendered, so no full phone number (the
-masking of the HTML reports, :func:`~airflow_provider_vobiz.reports.privacy.mask_number`) and no registered
+masking of the HTML reports, :func:`~airflow_provider_vobiz.privacy.mask_text`) and no registered
 secret reaches a mail or a Slack post, whatever an exception message or a check name carried.
 """
 
@@ -10,15 +10,12 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_vobiz.reports.privacy import mask_number
+from airflow_provider_vobiz.privacy import mask_text
 
-#: A phone number in free text: 8 to 15 digits (E.164 at most), alone as a token, ``+`` optional.
-_NUMBER_RE = re.compile(r"(?<![\w+])\+?\d{8,15}(?![\w])")
 #: Report keys that differ between two runs of the same report (or record a supersession) and so must not
 #: make a retry look like a new report.
 VOLATILE_KEYS = frozenset(
@@ -40,7 +37,7 @@ SUPERSESSION_KEYS = ("supersedes", "superseded", "previous_version", "replaces")
 
 def scrub(text: Any) -> str:
     """``text`` with phone numbers masked to their last four digits and Airflow's masked secrets hidden."""
-    value = _NUMBER_RE.sub(lambda m: mask_number(m.group(0)), str(text))
+    value = mask_text(str(text))
     try:
         from airflow.sdk.log import redact
 

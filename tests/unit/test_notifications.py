@@ -40,11 +40,11 @@ DOC = {
 
 
 def test_scrub_masks_phone_numbers_but_not_dates_hashes_or_figures():
-    text = "caller +919876543210 and 919812345678 on 2026-10-01, sha 1234567890abcdef, 1,234,567 calls"
+    text = "caller +919876543210 and 919812345678 on 2026-10-01, sha 1234567890abcdef1234567890abcdef, 1,234,567 calls"
     out = messages.scrub(text)
     assert "+919876543210" not in out and "919812345678" not in out
     assert "••••3210" in out and "••••5678" in out
-    assert "2026-10-01" in out and "1234567890abcdef" in out and "1,234,567" in out
+    assert "2026-10-01" in out and "1234567890abcdef1234567890abcdef" in out and "1,234,567" in out
 
 
 def test_scrub_hides_registered_secrets():
