@@ -85,6 +85,11 @@ class LakeLayout:
         """Key prefix of the CDR dataset (ending with a slash)."""
         return self.key("cdr") + "/"
 
+    @property
+    def quarantine_root(self) -> str:
+        """Key prefix of the quarantine dataset (``rejects.jsonl`` per partition; ending with a slash)."""
+        return self.key("quarantine") + "/"
+
     def account_prefix(self, account_id: str) -> str:
         return self.key("cdr", f"account_id={_check_account(account_id)}") + "/"
 
