@@ -128,6 +128,7 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
         )
         outputs = {k: v for k, v in summary_mod.render_outputs(doc, policy).items() if k in self.formats}
         keys = summary_mod.publish(self.storage, self.layout, doc, outputs)
+        self._reported = (doc["inputs"], list(keys.values()))
         if "html" in keys:
             html_key = self.layout.summary_report_key(self.account_id, self.period, "html")
             push_object_link(context, self.storage, REPORT_URL_XCOM_KEY, html_key)
@@ -151,3 +152,10 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
             "worst_status": doc["quality"]["worst_status"],
             "missing_days": doc["missing_days"],
         }
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the partitions read (versioned by their manifests) in, the report files out."""
+        from airflow_provider_vobiz import lineage
+
+        inputs, keys = getattr(self, "_reported", ([], []))
+        return lineage.report_lineage(self.layout, self.account_id, inputs, keys)

@@ -141,4 +141,18 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
         )
         context["ti"].xcom_push(key=PARTITION_URL_XCOM_KEY, value=url)
         self.log.info("Partition: %s (%s)", summary["partition_uri"], url)
+        self._published = summary
         return summary
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the API query of the day in, the partition (schema, row count) out."""
+        from airflow_provider_vobiz import lineage
+
+        summary = getattr(self, "_published", None)
+        if summary is None:
+            return lineage.operator_lineage()
+        account_id, day = summary["account_id"], summary["call_date"]
+        return lineage.operator_lineage(
+            [lineage.api_input(self.hook.base_url, account_id, day)],
+            [lineage.partition_output(self.layout, account_id, day, rows=summary["row_count"], size=None)],
+        )
