@@ -80,7 +80,7 @@ def partition_output(
     from openlineage.client.event_v2 import OutputDataset
     from openlineage.client.facet_v2 import output_statistics_output_dataset as stats
 
-    namespace, name = _s3_name(layout, prefix or layout.partition_prefix(account_id, call_date))
+    namespace, name = _s3_name(layout, layout.partition_prefix(account_id, call_date))
     return OutputDataset(
         namespace=namespace,
         name=name,

@@ -61,7 +61,7 @@ class Column:
 class TableSpec:
     """One dataset of the lake as a table.
 
-    :param dataset: the dataset's name (``cdr``, ``quarantine``).
+    :param dataset: the dataset's name (``cdr``, ``cdr_tokenised``, ``quarantine``).
     :param table: the default table name.
     :param root: the dataset's key prefix in a layout.
     :param fmt: ``parquet`` or ``jsonl`` (one JSON object per line).
@@ -103,6 +103,14 @@ CDR = TableSpec(
     ),
     comment=f"Vobiz CDRs, one partition per account and day (Parquet schema version {SCHEMA_VERSION}).",
 )
+CDR_TOKENISED = TableSpec(
+    dataset="cdr_tokenised",
+    table="cdr_tokenised",
+    root=lambda layout: layout.tokenised().cdr_root,
+    fmt=_PARQUET,
+    columns=CDR.columns,
+    comment="Vobiz CDRs with every phone number (and number-like text) as its keyed HMAC-SHA256 token.",
+)
 QUARANTINE = TableSpec(
     dataset="quarantine",
     table="cdr_quarantine",
@@ -114,7 +122,7 @@ QUARANTINE = TableSpec(
     ),
     comment="Vobiz CDRs that could not be typed, with the reason, per account and day.",
 )
-TABLES: dict[str, TableSpec] = {spec.dataset: spec for spec in (CDR, QUARANTINE)}
+TABLES: dict[str, TableSpec] = {spec.dataset: spec for spec in (CDR, CDR_TOKENISED, QUARANTINE)}
 
 _SIMPLE_TYPES: dict[pa.DataType, dict[str, str]] = {
     pa.int64(): {"athena": "bigint", "spark": "BIGINT", "trino": "bigint", "duckdb": "BIGINT"},
@@ -337,9 +345,9 @@ def table_statements(
 
     :param engine: ``athena``, ``spark``, ``trino`` or ``duckdb``.
     :param lake_uri: the lake root, ``s3://bucket/prefix`` (or a local copy for Spark and DuckDB).
-    :param dataset: ``cdr`` or ``quarantine``.
+    :param dataset: ``cdr``, ``cdr_tokenised`` or ``quarantine``.
     :param database: the database (Athena/Glue, Spark), schema (Trino, DuckDB).
-    :param table: the table name; default: the dataset's (``cdr``, ``cdr_quarantine``).
+    :param table: the table name; default: the dataset's (``cdr``, ``cdr_tokenised``, ``cdr_quarantine``).
     :param catalog: Trino's Hive catalog.
     :param first_day: Athena's partition projection starts here (``YYYY-MM-DD``).
     """
@@ -423,7 +431,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--dataset", choices=[*TABLES, "all"], default="all", help="default: all")
     parser.add_argument("--database", default=DEFAULT_DATABASE, help="database / schema (default: vobiz)")
-    parser.add_argument("--table", help="table name (with one --dataset); default: cdr, cdr_quarantine")
+    parser.add_argument(
+        "--table",
+        help="table name (with one --dataset); default: the dataset's name (quarantine: cdr_quarantine)",
+    )
     parser.add_argument(
         "--catalog", default=DEFAULT_TRINO_CATALOG, help="Trino's Hive catalog (default: hive)"
     )

@@ -436,6 +436,7 @@ def purge_expired(
                 continue
         prefixes = [
             layout.partition_prefix(account_id, day),
+            layout.tokenised().partition_prefix(account_id, day),
             layout.quality_prefix(account_id, day),
             layout.rejects_key(account_id, day),
         ]

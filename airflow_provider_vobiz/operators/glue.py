@@ -32,7 +32,8 @@ def _differs(existing: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
 
 
 class VobizGlueCatalogTableOperator(BaseOperator):
-    """Create or update the Glue Data Catalog table of one dataset of the lake (``cdr`` or ``quarantine``).
+    """Create or update the Glue Data Catalog table of one dataset of the lake (``cdr``, ``cdr_tokenised``
+    or ``quarantine``).
 
     The table is the one ``python -m airflow_provider_vobiz.lake.ddl --engine athena`` prints: columns and
     types from the CDR schema, ``account_id`` and ``call_date`` as partition keys, Athena partition
@@ -42,8 +43,9 @@ class VobizGlueCatalogTableOperator(BaseOperator):
 
     :param lake_uri: the lake, ``s3://bucket/prefix``. (templated)
     :param database: the Glue database. (templated)
-    :param table: the table name; default: the dataset's (``cdr``, ``cdr_quarantine``). (templated)
-    :param dataset: ``cdr`` or ``quarantine``. (templated)
+    :param table: the table name; default: the dataset's (``cdr``, ``cdr_tokenised``, ``cdr_quarantine``).
+        (templated)
+    :param dataset: ``cdr``, ``cdr_tokenised`` or ``quarantine``. (templated)
     :param first_day: the first day partition projection lists, ``YYYY-MM-DD``. (templated)
     :param aws_conn_id: the Amazon provider's ``aws`` connection. (templated)
     """

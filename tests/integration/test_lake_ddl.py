@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import duckdb
 import pyarrow.dataset as pads
 import pytest
 
 from airflow_provider_vobiz.lake.dataset import PARTITIONING
 from airflow_provider_vobiz.lake.ddl import ddl_script
-from tests.fixtures.consumer_lake import engine_section, run_doc_command
+from airflow_provider_vobiz.reports.privacy import hmac_token
+from tests.fixtures.consumer_lake import HMAC_KEY, engine_section, run_doc_command
 
 pytestmark = pytest.mark.integration
 
@@ -60,3 +64,29 @@ def test_bad_input_is_refused_clearly(operator_lake):
         ddl_script("athena", str(operator_lake.root))
     with pytest.raises(ValueError, match="engine must be one of athena, spark, trino, duckdb"):
         ddl_script("hive", operator_lake.uri)
+
+
+def test_the_tokenised_table_counts_and_joins_like_the_raw_one_without_a_number(operator_lake):
+    con = duckdb.connect()
+    con.execute(ddl_script("duckdb", str(operator_lake.root), ["cdr", "cdr_tokenised"]))
+    raw, zone = (
+        con.sql(
+            f"SELECT call_date, count(*), count(DISTINCT caller_id_number), sum(total_cost) FROM vobiz.{t} "
+            "GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        for t in ("cdr", "cdr_tokenised")
+    )
+    assert raw == zone and len(raw) == len(operator_lake.days)
+    # Each call's token is the keyed HMAC of its raw number: stable, so it joins and counts like the number.
+    pairs = con.sql(
+        "SELECT r.caller_id_number, t.caller_id_number, r.destination_number, t.destination_number "
+        "FROM vobiz.cdr r JOIN vobiz.cdr_tokenised t USING (uuid, call_date)"
+    ).fetchall()
+    assert len(pairs) == sum(r[1] for r in raw)
+    assert all((tc, td) == (hmac_token(rc, HMAC_KEY), hmac_token(rd, HMAC_KEY)) for rc, tc, rd, td in pairs)
+    # docs/lake.md's query of the zone, verbatim.
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "lake.md").read_text()
+    zone_section = doc.split("## The tokenised zone", 1)[1]
+    query = re.search(r"```sql\n(.*?)```", zone_section, re.S).group(1)
+    documented = con.sql(query).fetchall()
+    assert [(r[0], r[1], r[2]) for r in documented] == [(r[0], r[1], r[2]) for r in zone]

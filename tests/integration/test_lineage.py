@@ -156,6 +156,15 @@ def test_every_task_reports_its_datasets_and_facets(vobiz_conn, s3_lake, monkeyp
         f"lake/quality/account_id={account}/call_date={DAY}/validation.json"
     ]
 
+    (tokenised,) = complete["ingest_day.tokenised"]
+    assert [(i["name"], i["facets"]["version"]["datasetVersion"]) for i in tokenised["inputs"]] == [
+        (partition, manifest["content_sha256"])
+    ]
+    (twin,) = tokenised["outputs"]
+    assert twin["name"] == partition.replace("/cdr/", "/cdr_tokenised/")
+    assert [f["name"] for f in twin["facets"]["schema"]["fields"]] == schema
+    assert twin["outputFacets"]["outputStatistics"]["rowCount"] == manifest["row_count"]
+
     (summary,) = complete["trai_summary_report"]
     assert [(i["name"], i["facets"]["version"]["datasetVersion"]) for i in summary["inputs"]] == [
         (partition, manifest["content_sha256"])

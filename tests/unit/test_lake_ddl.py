@@ -79,7 +79,8 @@ def test_script_creates_the_database_once_and_splits_back_into_statements():
     script = ddl.ddl_script("spark", LAKE)
     statements = ddl.split_statements(script)
     assert statements.count("CREATE DATABASE IF NOT EXISTS `vobiz`") == 1
-    assert len(statements) == 5 and script.endswith(";\n")
+    # The database, then a table and its partition repair for each of cdr, cdr_tokenised, quarantine.
+    assert len(statements) == 7 and script.endswith(";\n")
 
 
 def test_glue_table_input_is_the_athena_table():
@@ -104,3 +105,13 @@ def test_cli_prints_the_script_and_refuses_bad_arguments(capsys):
     assert "choose one --dataset" in capsys.readouterr().err
     with pytest.raises(ValueError, match="not a valid table"):
         ddl.table_statements("athena", LAKE, table="cdr; DROP TABLE x")
+
+
+def test_the_tokenised_zone_is_the_cdr_table_beside_it():
+    (cdr,) = ddl.table_statements("athena", LAKE)
+    (zone,) = ddl.table_statements("athena", LAKE, "cdr_tokenised")
+    assert _columns(zone, "`") == _columns(cdr, "`")
+    assert "LOCATION 's3://vobiz-lake/lake/cdr_tokenised/'" in zone and "`vobiz`.`cdr_tokenised`" in zone
+    assert ddl.glue_table_input(LAKE, "cdr_tokenised")["StorageDescriptor"]["Location"].endswith(
+        "/cdr_tokenised/"
+    )
