@@ -66,17 +66,9 @@ def _s3_name(layout: LakeLayout, key: str) -> tuple[str, str]:
     return f"s3://{layout.bucket}", key.rstrip("/")
 
 
-def partition_output(
-    layout: LakeLayout,
-    account_id: str,
-    call_date: str,
-    *,
-    rows: int,
-    size: int | None,
-    prefix: str | None = None,
-) -> OutputDataset:
-    """A published CDR partition: schema, row count and bytes. ``prefix``: another dataset's partition
-    folder with the same schema (default: ``cdr/``'s)."""
+def partition_output(layout: LakeLayout, account_id: str, call_date: str, *, rows: int) -> OutputDataset:
+    """A published CDR partition (of ``cdr/``, or of the tokenised zone with ``layout.tokenised()``):
+    schema and row count."""
     from openlineage.client.event_v2 import OutputDataset
     from openlineage.client.facet_v2 import output_statistics_output_dataset as stats
 
@@ -85,7 +77,7 @@ def partition_output(
         namespace=namespace,
         name=name,
         facets={"schema": schema_facet()},
-        outputFacets={"outputStatistics": stats.OutputStatisticsOutputDatasetFacet(rowCount=rows, size=size)},
+        outputFacets={"outputStatistics": stats.OutputStatisticsOutputDatasetFacet(rowCount=rows)},
     )
 
 
@@ -155,6 +147,17 @@ def operator_lineage(inputs: list[Any] | None = None, outputs: list[Any] | None 
     from airflow.providers.openlineage.extractors import OperatorLineage
 
     return OperatorLineage(inputs=list(inputs or []), outputs=list(outputs or []))
+
+
+def published_lineage(
+    summary: Mapping[str, Any] | None, layout: LakeLayout, inputs: list[Any] | None = None
+) -> OperatorLineage:
+    """A task that published a partition: ``inputs`` in, the partition ``summary`` names out (a publishing
+    task's XCom: ``account_id``, ``call_date``, ``row_count``); nothing when it published nothing."""
+    if summary is None:
+        return operator_lineage()
+    output = partition_output(layout, summary["account_id"], summary["call_date"], rows=summary["row_count"])
+    return operator_lineage(inputs, [output])
 
 
 def report_lineage(

@@ -99,11 +99,10 @@ class VobizCdrTokenisedZoneOperator(LakeAccessMixin, BaseOperator):
         from airflow_provider_vobiz import lineage
 
         summary = getattr(self, "_published", None)
-        if summary is None:
-            return lineage.operator_lineage()
-        account, day = summary["account_id"], summary["call_date"]
-        zone = self.layout.tokenised()
-        return lineage.operator_lineage(
-            [lineage.partition_input(self.layout, account, day, version=summary["source_content_sha256"])],
-            [lineage.partition_output(zone, account, day, rows=summary["row_count"], size=None)],
-        )
+        source = []
+        if summary:
+            account, day = summary["account_id"], summary["call_date"]
+            source = [
+                lineage.partition_input(self.layout, account, day, version=summary["source_content_sha256"])
+            ]
+        return lineage.published_lineage(summary, self.layout.tokenised(), source)

@@ -149,10 +149,9 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
         from airflow_provider_vobiz import lineage
 
         summary = getattr(self, "_published", None)
-        if summary is None:
-            return lineage.operator_lineage()
-        account_id, day = summary["account_id"], summary["call_date"]
-        return lineage.operator_lineage(
-            [lineage.api_input(self.hook.base_url, account_id, day)],
-            [lineage.partition_output(self.layout, account_id, day, rows=summary["row_count"], size=None)],
+        api = (
+            [lineage.api_input(self.hook.base_url, summary["account_id"], summary["call_date"])]
+            if summary
+            else []
         )
+        return lineage.published_lineage(summary, self.layout, api)
