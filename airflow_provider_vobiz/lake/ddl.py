@@ -198,14 +198,11 @@ def _ident(name: str, engine: str) -> str:
     return f"`{name}`" if engine in ("athena", "spark") else f'"{name}"'
 
 
-def _column_lines(columns: Sequence[Column], engine: str, *, comments: bool = True) -> str:
-    lines = []
-    for c in columns:
-        line = f"  {_ident(c.name, engine)} {sql_type(c, engine)}"
-        if comments:
-            line += f" COMMENT {_literal(c.comment, engine)}"
-        lines.append(line)
-    return ",\n".join(lines)
+def _column_lines(columns: Sequence[Column], engine: str) -> str:
+    return ",\n".join(
+        f"  {_ident(c.name, engine)} {sql_type(c, engine)} COMMENT {_literal(c.comment, engine)}"
+        for c in columns
+    )
 
 
 def projection_properties(first_day: str = DEFAULT_FIRST_DAY) -> dict[str, str]:
