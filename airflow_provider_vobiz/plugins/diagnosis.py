@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from airflow_provider_vobiz.reports.privacy import NUMBER_FIELDS as _NUMBER_FIELDS
-from airflow_provider_vobiz.reports.privacy import NUMBER_RE as _NUMBER_RE
 from airflow_provider_vobiz.reports.privacy import mask_number
 
 #: A Vobiz call id is a UUID; accept the id characters only, so nothing else reaches the API's URL.
 _CALL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: Anything that looks like a phone number, inside any string the page shows.
+#: 8-15 digits, optionally spaced or dashed, standing alone; not an ISO date (2026-05-11) or part of an id.
+_NUMBER_RE = re.compile(r"(?<![\w.:-])(?!\d{4}-\d{2}-\d{2})\+?\d(?:[ -]?\d){7,14}(?![\w:-])")
+_NUMBER_FIELDS = ("caller_id_number", "destination_number", "caller_id_name", "terminated_to")
 
 #: The CDR fields shown next to the diagnosis, in this order.
 CALL_FIELDS = (

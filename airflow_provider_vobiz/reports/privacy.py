@@ -20,11 +20,6 @@ MASK_CHAR = "•"
 _DIGITS = re.compile(r"\d")
 #: Shortest key accepted: a short key makes the tokens guessable.
 MIN_KEY_BYTES = 16
-#: Anything that looks like a phone number inside free text: 8-15 digits, optionally spaced or dashed,
-#: standing alone; not an ISO date (2026-05-11) or part of an id.
-NUMBER_RE = re.compile(r"(?<![\w.:-])(?!\d{4}-\d{2}-\d{2})\+?\d(?:[ -]?\d){7,14}(?![\w:-])")
-#: CDR fields whose whole value is a number (or a name that often is one): masked or tokenised whole.
-NUMBER_FIELDS = ("caller_id_number", "destination_number", "caller_id_name", "terminated_to")
 
 
 def mask_number(number: str | None) -> str:
@@ -97,12 +92,4 @@ class NumberPolicy:
         return "keyed HMAC-SHA256 tokens in CSV/JSON; last four digits in HTML/PDF"
 
 
-__all__ = [
-    "MASK_CHAR",
-    "MIN_KEY_BYTES",
-    "NUMBER_FIELDS",
-    "NUMBER_RE",
-    "NumberPolicy",
-    "hmac_token",
-    "mask_number",
-]
+__all__ = ["MASK_CHAR", "MIN_KEY_BYTES", "NumberPolicy", "hmac_token", "mask_number"]

@@ -2,10 +2,9 @@
 
 Each partition of ``cdr/`` has a twin with the same partitions, schema, row order and row count, in which
 every phone number is its keyed HMAC-SHA256 token (:func:`~airflow_provider_vobiz.reports.privacy.hmac_token`,
-the reports' tokens, with the reports' key): the fields that hold a number whole
-(:data:`~airflow_provider_vobiz.reports.privacy.NUMBER_FIELDS`) become the token of their value, and every
-number-like run in any other text (:data:`~airflow_provider_vobiz.reports.privacy.NUMBER_RE`; inside the
-``extra`` JSON too, numbers included) becomes the token of that run. The same number always gives the same
+the reports' tokens, with the reports' key): the schema's phone fields (:data:`PHONE_FIELDS`) become the token
+of their value, and every number-like run in any other text (inside the ``extra`` JSON too, JSON numbers
+included) becomes the token of that run without its spaces and dashes. The same number always gives the same
 token under one key, so analysts count and join by number (across days, and with the reports' CSV/JSON)
 without seeing one; without the key a token cannot be reversed (a bare hash of the 10^10 Indian mobile
 numbers could).
@@ -29,11 +28,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from airflow_provider_vobiz.cdr.schema import EXTRA_COLUMN, FILE_SCHEMA
+from airflow_provider_vobiz.cdr.schema import EXTRA_COLUMN, FILE_SCHEMA, PHONE_FIELDS
 from airflow_provider_vobiz.lake.manifest import read_manifest, utc_now_iso
 from airflow_provider_vobiz.lake.publish import publish_partition
 from airflow_provider_vobiz.lake.writer import PartWriter, file_metadata
-from airflow_provider_vobiz.reports.privacy import NUMBER_FIELDS, NUMBER_RE, hmac_token
+from airflow_provider_vobiz.reports.privacy import hmac_token
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.paths import LakeLayout
@@ -42,8 +41,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOKEN_ALGORITHM = "HMAC-SHA256"
-#: Every string column but the whole-number fields: number-like runs inside them are tokenised.
-_TEXT_COLUMNS = tuple(f.name for f in FILE_SCHEMA if f.type == pa.string() and f.name not in NUMBER_FIELDS)
+#: A number-like run in free text, as the UI's diagnosis page masks them: 8-15 digits, optionally spaced or
+#: dashed, standing alone; not an ISO date or part of an id.
+NUMBER_RE = re.compile(r"(?<![\w.:-])(?!\d{4}-\d{2}-\d{2})\+?\d(?:[ -]?\d){7,14}(?![\w:-])")
+#: Every string column but the phone fields: number-like runs inside them are tokenised.
+_TEXT_COLUMNS = tuple(f.name for f in FILE_SCHEMA if f.type == pa.string() and f.name not in PHONE_FIELDS)
 
 
 class TokenisedZoneError(RuntimeError):
@@ -93,7 +95,7 @@ def tokenise_table(table: pa.Table, key: bytes) -> pa.Table:
     columns = []
     for name in table.column_names:
         column = table.column(name)
-        if name in NUMBER_FIELDS:
+        if name in PHONE_FIELDS:
             column = _map_distinct(column, lambda v: hmac_token(v, key))
         elif name == EXTRA_COLUMN:
             column = _map_distinct(column, lambda v: _extra(v, key))
@@ -171,7 +173,7 @@ def publish_tokenised(
             "tokenisation": {
                 "algorithm": TOKEN_ALGORITHM,
                 "key_id": fingerprint,
-                "whole_value_fields": list(NUMBER_FIELDS),
+                "whole_value_fields": list(PHONE_FIELDS),
                 "number_like_text_in": [*_TEXT_COLUMNS],
             },
             "extracted_at": utc_now_iso(),
