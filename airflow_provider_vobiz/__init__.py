@@ -40,6 +40,7 @@ def get_provider_info() -> dict:
                     "airflow_provider_vobiz.operators.quality",
                     "airflow_provider_vobiz.operators.summary_report",
                     "airflow_provider_vobiz.operators.retention_report",
+                    "airflow_provider_vobiz.operators.glue",
                 ],
             }
         ],

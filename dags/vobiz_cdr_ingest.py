@@ -20,6 +20,7 @@ from airflow.sdk import AssetAlias, CronDataIntervalTimetable, Param, dag, task,
 from airflow_provider_vobiz import config
 from airflow_provider_vobiz.notifications import alert_on_failure
 from airflow_provider_vobiz.operators.quality import VobizCdrQualityOperator
+from airflow_provider_vobiz.operators.tokenised import VobizCdrTokenisedZoneOperator
 from airflow_provider_vobiz.pools import API_POOL
 from airflow_provider_vobiz.transfers.vobiz_to_s3 import VobizCdrToS3Operator
 
@@ -110,7 +111,15 @@ def vobiz_cdr_ingest():
             call_date=call_date,
             account_id=account_id,
         )
-        extract >> quality
+        # Analysts' copy, phone numbers as keyed tokens: only of a day that passed quality.
+        tokenised = VobizCdrTokenisedZoneOperator(
+            task_id="tokenised",
+            aws_conn_id="{{ params.aws_conn_id }}",
+            lake_uri=LAKE_URI,
+            call_date=call_date,
+            account_id=account_id,
+        )
+        extract >> quality >> tokenised
         return extract.output
 
     extracted = ingest_day.expand_kwargs(plan_days())

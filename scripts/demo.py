@@ -162,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"  reports:    {out / 'index.html'} (HTML, PDF, CSV, JSON per day, month and as-of date)")
         _say(f"  partitions: {out / 'lake' / 'cdr'} (Hive-style Parquet, one _manifest.json per day)")
         _say(f"  quality:    {out / 'lake' / 'quality'} (validation.json and validation.html per day)")
+        _say(f"  tokenised:  {out / 'lake' / 'cdr_tokenised'} (phone numbers as keyed HMAC tokens)")
+        from airflow_provider_vobiz.lake.ddl import ddl_script
+
+        (out / "vobiz_athena.sql").write_text(ddl_script("athena", LAKE_URI))
+        _say(f"  tables:     {out / 'vobiz_athena.sql'} (Athena DDL; Spark, Trino, DuckDB: docs/lake.md)")
         _say(
             '  query it:   .venv/bin/python -c "import duckdb; print(duckdb.sql(\\"SELECT call_date, count(*) '
             f"FROM read_parquet('{out}/lake/cdr/**/*.parquet', hive_partitioning=true) GROUP BY ALL "

@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     from airflow_provider_vobiz.lake.paths import LakeLayout
     from airflow_provider_vobiz.lake.records import write_quality
     from airflow_provider_vobiz.lake.storage import LakeStorage
+    from airflow_provider_vobiz.privacy import NumberPolicy
     from airflow_provider_vobiz.reports import summary
-    from airflow_provider_vobiz.reports.privacy import NumberPolicy
 
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

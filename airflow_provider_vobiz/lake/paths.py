@@ -12,6 +12,8 @@ data as it is::
     {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/validation.json (+ validation.html)
     {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/verdict.json     (the small verdict readers use)
     {lake}/quarantine/account_id={auth_id}/call_date={YYYY-MM-DD}/rejects-{version}.jsonl
+    {lake}/cdr_tokenised/account_id={auth_id}/call_date={YYYY-MM-DD}/...      (cdr/ with phone numbers as
+                                                                            keyed HMAC tokens; same layout)
     {lake}/reports/trai_summary/account_id={auth_id}/period={YYYY-MM | YYYY-MM-DD}/summary.{csv,json,html,pdf}
     {lake}/reports/trai_summary/account_id={auth_id}/period={…}/_superseded/{json sha256}/summary.{…}  (old versions)
     {lake}/reports/trai_retention/account_id={auth_id}/as_of={YYYY-MM-DD}/retention.{csv,json,html,pdf}
@@ -105,6 +107,17 @@ class LakeLayout:
     def cdr_root(self) -> str:
         """Key prefix of the CDR dataset (ending with a slash)."""
         return self.key("cdr") + "/"
+
+    def tokenised(self) -> LakeLayout:
+        """The same lake seen from its tokenised zone: ``cdr/`` (partitions, manifests, staging) is
+        ``cdr_tokenised/``. The zone keeps no quarantine or quality results of its own (rejects hold raw
+        records), so their keys move aside too and a publish there never touches the raw zone's."""
+        return _TokenisedLayout(self.bucket, self.prefix)
+
+    @property
+    def quarantine_root(self) -> str:
+        """Key prefix of the quarantine dataset (``rejects.jsonl`` per partition; ending with a slash)."""
+        return self.key("quarantine") + "/"
 
     def account_prefix(self, account_id: str) -> str:
         return self.key("cdr", f"account_id={_check_account(account_id)}") + "/"
@@ -274,3 +287,26 @@ class LakeLayout:
 def _check_format(ext: str) -> None:
     if ext not in REPORT_FORMATS:
         raise ValueError(f"report format must be one of {REPORT_FORMATS}, got {ext!r}")
+
+
+#: Top-level folders of the raw zone and their counterparts in the tokenised zone.
+_TOKENISED_FOLDERS = {
+    "cdr": "cdr_tokenised",
+    "quarantine": "quarantine_tokenised",
+    "quality": "quality_tokenised",
+}
+
+
+class _TokenisedLayout(LakeLayout):
+    """:meth:`LakeLayout.tokenised`: every key built under ``cdr/`` (or beside it) lands in the zone."""
+
+    def key(self, *parts: str) -> str:
+        renamed = list(parts)
+        # "_staging/cdr/..." as well as "cdr/...": the first folder that names a dataset.
+        index = 1 if renamed[:1] == ["_staging"] else 0
+        if len(renamed) > index and renamed[index] in _TOKENISED_FOLDERS:
+            renamed[index] = _TOKENISED_FOLDERS[renamed[index]]
+        return super().key(*renamed)
+
+    def tokenised(self) -> LakeLayout:
+        return self

@@ -489,6 +489,7 @@ def purge_expired(
                 continue
         prefixes = [
             layout.partition_prefix(account_id, day),
+            layout.tokenised().partition_prefix(account_id, day),
             layout.quality_prefix(account_id, day),
             layout.quarantine_prefix(account_id, day),
         ]

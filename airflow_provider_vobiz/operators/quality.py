@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook, BaseOperator
@@ -151,7 +152,9 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
                 push_object_link(
                     context, self.storage, VALIDATION_URL_XCOM_KEY, recorded["validation_html_key"]
                 )
+            self._checked = (account, call_date, recorded, None)
             return recorded
+        self._checked = (account, call_date, result.manifest_quality(), [asdict(c) for c in result.checks])
         push_object_link(context, self.storage, VALIDATION_URL_XCOM_KEY, result.html_key)
         self.log.info(
             "Quality %s: %d rows, %d expectations, %d critical and %d warning failed, in %.1fs. Result: %s",
@@ -168,3 +171,25 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
         if result.status == "warning":
             self.log.warning("%s", result.message())
         return result.summary()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the partition in, with the suite's assertions and metrics; the validation result out."""
+        from airflow_provider_vobiz import lineage
+
+        checked = getattr(self, "_checked", None)
+        if checked is None:
+            return lineage.operator_lineage()
+        account, call_date, quality, checks = checked
+        if checks is None and quality.get("validation_key"):  # a recorded verdict: its checks are stored
+            stored = self.storage.get_json(quality["validation_key"]) or {}
+            checks = ((stored.get("meta") or {}).get("vobiz") or {}).get("checks") or []
+        facets = lineage.quality_facets(checks or [], int(quality.get("rows") or 0))
+        partition = lineage.partition_input(
+            self.layout, account, call_date, version=quality.get("content_sha256"), input_facets=facets
+        )
+        outputs = (
+            [lineage.file_output(self.layout, quality["validation_key"])]
+            if quality.get("validation_key")
+            else []
+        )
+        return lineage.operator_lineage([partition], outputs)

@@ -207,6 +207,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
             formats=self.formats,
             dag_run=run_info,
         )
+        self._reported = (account, [d for d in report["days"] if d.get("manifest_key")], list(uris.values()))
         if "html" in uris:
             html_key = self.layout.retention_report_key(account, as_of, "html")
             push_object_link(context, self.storage, REPORT_URL_XCOM_KEY, html_key)
@@ -235,3 +236,12 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
             "gaps": len(totals["gaps"]),
             "reports": uris,
         }
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: each partition inventoried (versioned by its manifest) in, the report files out."""
+        from airflow_provider_vobiz import lineage
+
+        account, days, files = getattr(self, "_reported", (None, [], []))
+        if account is None:
+            return lineage.operator_lineage()
+        return lineage.report_lineage(self.layout, account, days, files)

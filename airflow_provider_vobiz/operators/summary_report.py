@@ -21,7 +21,7 @@ from airflow_provider_vobiz.links.lake import REPORT_URL_XCOM_KEY, VobizReportLi
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_vobiz.reports.privacy import NumberPolicy
+    from airflow_provider_vobiz.privacy import NumberPolicy
 
 
 #: The re-pull window the ingest uses, read at run time (the same Variable as the ingest DAG).
@@ -116,7 +116,7 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
 
     def number_policy(self) -> NumberPolicy:
         """The phone-number policy; the key is read here and never logged or returned."""
-        from airflow_provider_vobiz.reports.privacy import NumberPolicy
+        from airflow_provider_vobiz.privacy import NumberPolicy
 
         if self.include_raw_numbers:
             self.log.warning("include_raw_numbers=True: CSV/JSON will carry raw phone numbers")
@@ -158,6 +158,7 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
             dag_run=dag_run,
             repull_days=int(self.repull_days),
         )
+        self._reported = (doc["inputs"], list(keys.values()))
         if "html" in keys:
             html_key = self.layout.summary_report_key(self.account_id, self.period, "html")
             push_object_link(context, self.storage, REPORT_URL_XCOM_KEY, html_key)
@@ -186,3 +187,10 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
             "status": doc["status"],
             "version": doc["version"],
         }
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the partitions read (versioned by their manifests) in, the report files out."""
+        from airflow_provider_vobiz import lineage
+
+        inputs, keys = getattr(self, "_reported", ([], []))
+        return lineage.report_lineage(self.layout, self.account_id, inputs, keys)

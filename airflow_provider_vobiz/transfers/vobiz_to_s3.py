@@ -146,7 +146,20 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
         )
         context["ti"].xcom_push(key=PARTITION_URL_XCOM_KEY, value=url)
         self.log.info("Partition: %s (%s)", summary["partition_uri"], url)
+        self._published = summary
         return summary
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the API query of the day in, the partition (schema, row count) out."""
+        from airflow_provider_vobiz import lineage
+
+        summary = getattr(self, "_published", None)
+        api = (
+            [lineage.api_input(self.hook.base_url, summary["account_id"], summary["call_date"])]
+            if summary
+            else []
+        )
+        return lineage.published_lineage(summary, self.layout, api)
 
 
 def _task_owner(context: Context) -> str | None:
