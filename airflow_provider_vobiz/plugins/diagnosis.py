@@ -10,14 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from airflow_provider_vobiz.reports.privacy import mask_number
+from airflow_provider_vobiz.cdr.masking import mask_text, mask_value
 
 #: A Vobiz call id is a UUID; accept the id characters only, so nothing else reaches the API's URL.
 _CALL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-#: Anything that looks like a phone number, inside any string the page shows.
-#: 8-15 digits, optionally spaced or dashed, standing alone; not an ISO date (2026-05-11) or part of an id.
-_NUMBER_RE = re.compile(r"(?<![\w.:-])(?!\d{4}-\d{2}-\d{2})\+?\d(?:[ -]?\d){7,14}(?![\w:-])")
-_NUMBER_FIELDS = ("caller_id_number", "destination_number", "caller_id_name", "terminated_to")
 
 #: The CDR fields shown next to the diagnosis, in this order.
 CALL_FIELDS = (
@@ -55,24 +51,6 @@ def check_call_id(call_id: str) -> str:
     if not _CALL_ID_RE.match(call_id):
         raise DiagnosisError("A call id is 1-64 letters, digits, '-' or '_' (a UUID, as in the call logs).")
     return call_id
-
-
-def mask_text(text: str) -> str:
-    """Mask every number-like run of digits in free text."""
-    return _NUMBER_RE.sub(lambda m: mask_number(m.group(0)), text)
-
-
-def mask_value(value: Any, key: str = "") -> Any:
-    """Mask phone numbers anywhere in a JSON-like value."""
-    if isinstance(value, dict):
-        return {k: mask_value(v, str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [mask_value(v, key) for v in value]
-    if isinstance(value, str):
-        if key in _NUMBER_FIELDS:
-            return mask_number(value)
-        return mask_text(value)
-    return value
 
 
 def _diagnose_fn():

@@ -13,28 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass, field
 
-MASK_CHAR = "•"
-_DIGITS = re.compile(r"\d")
+from airflow_provider_vobiz.cdr.masking import MASK_CHAR, mask_number
+
+__all__ = ["MASK_CHAR", "MIN_KEY_BYTES", "NumberPolicy", "hmac_token", "mask_number"]
+
 #: Shortest key accepted: a short key makes the tokens guessable.
 MIN_KEY_BYTES = 16
-
-
-def mask_number(number: str | None) -> str:
-    """``+919876543210`` -> ``••••3210``: the last four digits only. Empty/None -> ``""``.
-
-    Short identifiers (four digits or fewer) are masked whole: ``"1909"`` -> ``"••••"``.
-    """
-    if number is None:
-        return ""
-    digits = "".join(_DIGITS.findall(str(number)))
-    if not digits:
-        return MASK_CHAR * 4 if str(number).strip() else ""
-    if len(digits) <= 4:
-        return MASK_CHAR * 4
-    return MASK_CHAR * 4 + digits[-4:]
 
 
 def _key_bytes(key: bytes | str) -> bytes:

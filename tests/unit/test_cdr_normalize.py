@@ -10,6 +10,7 @@ import json
 import pyarrow as pa
 import pytest
 
+from airflow_provider_vobiz.cdr.masking import NUMBER_FIELDS
 from airflow_provider_vobiz.cdr.normalize import (
     Normalizer,
     RecordTypeError,
@@ -82,7 +83,9 @@ def test_a_record_that_cannot_be_typed_is_rejected_and_the_rest_kept(field, valu
     assert len(rejects) == 1
     raw, why = rejects[0]
     assert why.startswith(reason)
-    assert raw == recs[2]  # the raw record, as received
+    # The record as received, its phone numbers masked to their last four digits.
+    assert raw == {**recs[2], **{k: "••••" + recs[2][k][-4:] for k in NUMBER_FIELDS if recs[2].get(k)}}
+    assert raw["caller_id_number"] == "••••0002"
     assert norm.rejected == 1 and norm.records_read == 5
 
 
