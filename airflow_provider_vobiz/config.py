@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, Param
 
+from airflow_provider_vobiz.lake.ingest import DEFAULT_MAX_REJECT_RATIO
+
 #: Airflow Variables and their defaults.
 VAR_LAKE_URI = "vobiz_lake_uri"
 DEFAULT_LAKE_URI = "s3://vobiz-lake/lake"
@@ -20,6 +22,8 @@ DEFAULT_REPULL_DAYS = 3
 VAR_METHOD = "vobiz_method"
 DEFAULT_METHOD = "export"
 VAR_ACCOUNT_ID = "vobiz_account_id"
+#: Share of a pull's records that may be quarantined before the ingest task fails instead of publishing.
+VAR_MAX_REJECT_RATIO = "vobiz_max_reject_ratio"
 VAR_RETENTION_YEARS = "vobiz_retention_years"
 DEFAULT_RETENTION_YEARS = 2
 #: Key for keyed HMAC tokens of phone numbers in machine-readable reports: the password of this connection.
@@ -45,6 +49,30 @@ def var_template(name: str, default: object) -> str:
 def setting_template(param: str, variable: str, default: object) -> str:
     """A Jinja expression: DAG param ``param`` if set, else Variable ``variable``, else ``default``."""
     return "{{ params.%s or var.value.get(%r, %r) }}" % (param, variable, str(default))  # noqa: UP031
+
+
+def number_setting_template(param: str, variable: str, default: object) -> str:
+    """As :func:`setting_template` for a number param, where 0 is a value and only null falls back."""
+    return "{{ params.%s if params.%s is not none else var.value.get(%r, %r) }}" % (  # noqa: UP031
+        param,
+        param,
+        variable,
+        str(default),
+    )
+
+
+def max_reject_ratio_param() -> Param:
+    """The ``max_reject_ratio`` DAG param: null means Variable ``vobiz_max_reject_ratio``, else the default."""
+    return Param(
+        None,
+        type=["null", "number"],
+        minimum=0,
+        maximum=1,
+        description=(
+            "Share of the records read that may be quarantined before the day fails "
+            f"(default {DEFAULT_MAX_REJECT_RATIO}); null: Variable {VAR_MAX_REJECT_RATIO}"
+        ),
+    )
 
 
 def lake_uri_param() -> Param:
