@@ -149,8 +149,9 @@ def _to_string(name: str, v: Any) -> str:
 
 
 def _show(v: Any) -> str:
+    """A value for a reason: short, and masked (the value may be a phone number in the wrong field)."""
     text = json.dumps(v, default=str, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return mask_text(text if len(text) <= 60 else text[:57] + "...")
 
 
 _CONVERTERS: dict[str, Callable[[str, Any], Any]] = {}
@@ -404,7 +405,7 @@ class Normalizer:
         self.rejected += 1
         self.reject_reasons[_reason_kind(reason)] += 1
         if self.on_reject is not None:
-            self.on_reject(mask_record(record), mask_text(reason))
+            self.on_reject(mask_record(record), reason)  # reasons hold values only through _show: masked
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -455,8 +456,8 @@ def parse_header(line: str) -> list[str]:
 
 def csv_header(path: str) -> list[str]:
     """The column names of an export CSV file (its first line)."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        return parse_header(fh.readline())
+    with open(path, "rb") as fh:  # binary: a text reader would decode (and choke on) lines past the header
+        return parse_header(fh.readline().decode("utf-8"))
 
 
 def iter_csv_batches(
@@ -524,8 +525,9 @@ def quarantine_unreadable_rows(source: str, target: str, normalizer: Normalizer)
             if reason is None:
                 dst.write(line)
                 continue
-            text = line.decode("utf-8", "replace").rstrip("\r\n")
-            normalizer.reject_row(names, next(csv.reader([text])) if text else [], reason)
+            # Cells split at commas, not parsed: the line is not one the csv module takes either.
+            cells = [cell.decode("utf-8", "replace") for _, cell in _raw_cells(names, line)]
+            normalizer.reject_row(names, cells, reason)
     return names
 
 

@@ -219,7 +219,8 @@ def check_rejects(normalizer: Normalizer, max_reject_ratio: float, what: str) ->
     read, rejected = normalizer.records_read, normalizer.rejected
     if not rejected or rejected <= max_reject_ratio * read:
         return
-    reasons = ", ".join(f"{k}: {n}" for k, n in normalizer.reject_reasons.most_common(8))
+    counts = sorted(normalizer.reject_reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+    reasons = ", ".join(f"{k}: {n}" for k, n in counts)
     raise RejectThresholdError(
         f"{rejected} of {read} records ({rejected / max(read, 1):.2%}) for {what} were rejected, over "
         f"max_reject_ratio {max_reject_ratio:g} ({int(max_reject_ratio * read)} allowed); by field: {reasons}. "

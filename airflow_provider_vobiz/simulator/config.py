@@ -52,7 +52,7 @@ class SimulatorConfig:
     :param extra_field: name of an undocumented field added to every record (JSON and CSV).
     :param malformed_records: per day, records served malformed, taking ``malformed_kinds`` in turn.
     :param malformed_kinds: which kinds of malformed record (see :data:`MALFORMED_KINDS`).
-    :param malformed_field_bytes: the size of the ``oversized`` kind's field (default 5 MiB: longer than a
+    :param malformed_field_bytes: the size of the ``oversized`` kind's field (default 10 MiB: longer than two of a
         CSV reader's usual block).
     :param api_retention_days: if set, a ``start_date`` older than ``now - N days`` is a 400.
     :param cache_mb: memory budget for rendered blocks of records.
@@ -73,7 +73,7 @@ class SimulatorConfig:
     extra_field: str | None = None
     malformed_records: int = 0
     malformed_kinds: tuple[str, ...] = ("wrong_type", "missing_field")
-    malformed_field_bytes: int = 5 << 20
+    malformed_field_bytes: int = 10 << 20
     api_retention_days: int | None = None
     cache_mb: int = 256
 

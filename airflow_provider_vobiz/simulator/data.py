@@ -414,7 +414,7 @@ class Block:
     """One rendered block: the Arrow table of API records (text as served), and its CSV lazily."""
 
     def __init__(
-        self, table: pa.Table, malformed: dict[int, str], extra: str | None, field_bytes: int = 5 << 20
+        self, table: pa.Table, malformed: dict[int, str], extra: str | None, field_bytes: int = 10 << 20
     ) -> None:
         self.table = table
         self.malformed = malformed  # local row -> kind
