@@ -275,6 +275,7 @@ def ingest_day(
     check_api_age(window, pad_days, max_api_age_days, today)
     filters = window.query_filters(pad_days)
     t_start = time.perf_counter()
+    _warm_up(storage)
     log.info(
         "Ingesting %s for account %s (%s window %s .. %s UTC) with %s, query %s",
         day,
@@ -396,6 +397,23 @@ def ingest_day(
     }
 
 
+def _warm_up(storage: Any) -> None:
+    """Create the S3 client on a side thread while the API is read.
+
+    Importing the Amazon provider, fetching the connection and loading botocore's models take one to two
+    seconds that would otherwise come after the Parquet write, on the critical path. A failure here is left
+    for the publish to meet and report in the task's own thread.
+    """
+
+    def warm() -> None:
+        try:
+            _ = storage.client
+        except Exception:
+            log.debug("Creating the S3 client ahead of the publish failed; the publish will retry it")
+
+    threading.Thread(target=warm, name="vobiz-s3-warm-up", daemon=True).start()
+
+
 def _check_account(api_account: str | None, account_id: str) -> None:
     if api_account is not None and api_account != account_id:
         raise IngestError(
@@ -453,10 +471,11 @@ def _pull_export(
 ) -> tuple[PullCounts, DayAssembler, Normalizer]:
     """``/export``: the reference total first (list endpoint, same filters), then one streamed CSV.
 
-    The CSV is parsed while it downloads. If the download needed a retry (the hook restarts it from an
-    empty file), what was parsed meanwhile is thrown away and the finished file is parsed again. If the
-    fast reader cannot take a line (not UTF-8, longer than a block), the finished file is read again with
-    those lines quarantined first (:func:`quarantine_unreadable_rows`).
+    The CSV is parsed while it downloads, typed by the reader (the fast path). If the download needed a
+    retry (the hook restarts it from an empty file), what was parsed meanwhile is thrown away and the
+    finished file is parsed again. If the typed read meets a cell it cannot convert, the finished file is
+    read as text (one bad cell rejects one record); if that meets a line it cannot take (not UTF-8, longer
+    than two blocks), those lines are quarantined first (:func:`quarantine_unreadable_rows`).
     """
     normalizer = make_normalizer()
     totals = hook.query_totals(**filters)
@@ -492,7 +511,7 @@ def _pull_export(
         source = _GrowingFile(csv_path, done)
         try:
             names = parse_header(source.first_line())
-            _parse_csv(source, names, normalizer, assembler)
+            _parse_csv(source, names, normalizer, assembler, typed=True)
         finally:
             source.close()
     except Exception as err:  # judged once the download is over: a restarted download explains it
@@ -511,29 +530,10 @@ def _pull_export(
     )
     if (_attr(exported, "attempts") or 1) > 1:
         log.info("The export was restarted by a retry: parsing the finished file again")
-        normalizer, assembler = new_attempt()
-        try:
-            _parse_csv(csv_path, None, normalizer, assembler)
-            parse_error = None
-        except pa.ArrowInvalid as err:
-            parse_error = err
-    if isinstance(parse_error, pa.ArrowInvalid):
-        # pyarrow's message may quote the raw row: only a masked, shortened form reaches the log.
-        log.warning(
-            "The export CSV has lines the fast reader cannot take (%s): reading it again with those lines "
-            "quarantined first",
-            mask_text(str(parse_error))[:200],
-        )
-        normalizer, assembler = new_attempt()
-        clean_path = csv_path + ".clean"
-        try:
-            names = quarantine_unreadable_rows(csv_path, clean_path, normalizer)
-            _parse_csv(clean_path, names, normalizer, assembler)
-        except pa.ArrowInvalid as err:
-            raise IngestError(f"the export CSV cannot be read: {mask_text(str(err))[:300]}") from None
-        finally:
-            if os.path.exists(clean_path):
-                os.remove(clean_path)
+        normalizer, assembler = _read_finished(csv_path, _READS, new_attempt)
+    elif isinstance(parse_error, pa.ArrowInvalid):
+        _log_read_failure("typed", parse_error)
+        normalizer, assembler = _read_finished(csv_path, _READS[1:], new_attempt)
     elif parse_error is not None:
         raise parse_error
     os.remove(csv_path)  # the spills hold what is needed; free the disk early
@@ -542,18 +542,61 @@ def _pull_export(
     return counts, assembler, normalizer
 
 
+#: How an export CSV is read, fastest first: each next one after the one before met a cell or a line it
+#: cannot take. ``typed``: the reader converts the documented columns itself; ``text``: every column as text,
+#: so one bad cell rejects one record; ``quarantine``: lines that are not UTF-8 or too long for the reader
+#: are quarantined first, then ``text``.
+_READS = ("typed", "text", "quarantine")
+
+
+def _log_read_failure(how: str, err: Exception) -> None:
+    # pyarrow's message may quote the raw row: only a masked, shortened form reaches the log.
+    log.info("The %s CSV read stopped (%s): trying the next way", how, mask_text(str(err))[:200])
+
+
+def _read_finished(
+    csv_path: str, reads: tuple[str, ...], new_attempt: Callable[[], tuple[Normalizer, DayAssembler]]
+) -> tuple[Normalizer, DayAssembler]:
+    """Parse the downloaded export with each way of ``reads`` in turn until one reads it all."""
+    error: Exception | None = None
+    for how in reads:
+        normalizer, assembler = new_attempt()
+        try:
+            if how == "quarantine":
+                clean_path = csv_path + ".clean"
+                try:
+                    names = quarantine_unreadable_rows(csv_path, clean_path, normalizer)
+                    _parse_csv(clean_path, names, normalizer, assembler)
+                finally:
+                    if os.path.exists(clean_path):
+                        os.remove(clean_path)
+            else:
+                _parse_csv(csv_path, None, normalizer, assembler, typed=how == "typed")
+            return normalizer, assembler
+        except pa.ArrowInvalid as err:
+            _log_read_failure(how, err)
+            error = err
+    raise IngestError(f"the export CSV cannot be read: {mask_text(str(error))[:300]}")
+
+
 def _attempt_dir(tmp: str, attempt: str) -> str:
     path = os.path.join(tmp, "spill-" + os.path.basename(attempt).split(".")[0])
     os.makedirs(path, exist_ok=True)
     return path
 
 
-def _parse_csv(source: Any, names: list[str] | None, normalizer: Normalizer, assembler: DayAssembler) -> None:
+def _parse_csv(
+    source: Any,
+    names: list[str] | None,
+    normalizer: Normalizer,
+    assembler: DayAssembler,
+    typed: bool = False,
+) -> None:
     if names is None:
         names = csv_header(source)
     progress = _Progress("Normalising export CSV")
     handler = normalizer.invalid_row_handler(names)
-    for batch in iter_csv_batches(source, names=names, invalid_row_handler=handler):
+    for batch in iter_csv_batches(source, names=names, invalid_row_handler=handler, typed=typed):
         assembler.add(normalizer.from_csv_batch(batch))
         progress.tick(normalizer.records_read)
     progress.done(normalizer.records_read)
