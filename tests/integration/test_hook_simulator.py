@@ -335,7 +335,8 @@ def test_a_short_page_trips_the_invariant(conn):
     assert not hook.last_iteration.complete
 
 
-def test_duplicates_across_pages_are_counted(simulator_factory, monkeypatch):
+def _drifting_server(simulator_factory, monkeypatch):
+    """One day of 250 calls whose listing repeats a record at a page boundary (pagination drift)."""
     server = simulator_factory(
         auth_id=AUTH_ID,
         auth_token=TOKEN,
@@ -345,6 +346,11 @@ def test_duplicates_across_pages_are_counted(simulator_factory, monkeypatch):
         duplicate_across_pages=True,
     )
     monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_DEFAULT", server.conn_json())
+    return server
+
+
+def test_duplicates_across_pages_are_counted(simulator_factory, monkeypatch):
+    _drifting_server(simulator_factory, monkeypatch)
     with _hook() as hook:
         records = list(hook.iter_records(start_date=DAY1, end_date=DAY1))
         stats = hook.last_iteration
@@ -358,16 +364,8 @@ def test_duplicates_across_pages_are_counted(simulator_factory, monkeypatch):
 
 def test_a_repeat_plus_a_short_page_is_a_missing_call(simulator_factory, monkeypatch):
     """records == pagination.total, yet one call is missing: the distinct count catches it."""
-    server = simulator_factory(
-        auth_id=AUTH_ID,
-        auth_token=TOKEN,
-        start_date=DAY1,
-        days=1,
-        calls_per_day=250,
-        duplicate_across_pages=True,
-    )
+    server = _drifting_server(simulator_factory, monkeypatch)
     server.add_fault(kind="truncate", records=1, times=1, endpoint="list", page=3)
-    monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_DEFAULT", server.conn_json())
     with _hook() as hook, pytest.raises(VobizPaginationError) as err:
         list(hook.iter_records(start_date=DAY1, end_date=DAY1))
     stats = hook.last_iteration
