@@ -6,8 +6,9 @@ in the partition manifest's history; an unchanged day is left untouched). Each d
 (extract, then quality), so a two-year backfill is independent day-sized tasks the executor spreads out.
 
 Configuration: DAG params, whose empty defaults fall back to Airflow Variables (``vobiz_lake_uri``,
-``vobiz_timezone``, ``vobiz_repull_days``, ``vobiz_method``, ``vobiz_account_id``) and then to the provider's
-defaults; connections ``vobiz_default`` and ``aws_default`` unless the params name others.
+``vobiz_timezone``, ``vobiz_repull_days``, ``vobiz_method``, ``vobiz_account_id``,
+``vobiz_max_reject_ratio``) and then to the provider's defaults; connections ``vobiz_default`` and
+``aws_default`` unless the params name others.
 """
 
 from __future__ import annotations
