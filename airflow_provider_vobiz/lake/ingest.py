@@ -10,6 +10,7 @@ code (DESIGN §11) and tests may hand it anything that speaks that contract.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -287,7 +288,7 @@ def ingest_day(
         filters,
     )
 
-    with tempfile.TemporaryDirectory(prefix="vobiz-ingest-", dir=workdir) as tmp:
+    with _returning_pool(), tempfile.TemporaryDirectory(prefix="vobiz-ingest-", dir=workdir) as tmp:
         attempts: list[_RejectFile] = []
 
         def make_normalizer() -> Normalizer:
@@ -395,6 +396,27 @@ def ingest_day(
         "partition_uri": layout.s3_uri(layout.partition_prefix(account_id, day)),
         "lake_uri": layout.uri,
     }
+
+
+@contextlib.contextmanager
+def _returning_pool() -> Iterator[None]:
+    """Allocate Arrow memory from jemalloc while the day is ingested, where the platform has it.
+
+    The default pool (mimalloc) keeps what a stage freed: the Parquet write, streaming row groups through,
+    climbed about 90 MB higher with it at 1M calls than with jemalloc, which hands freed pages back. The
+    previous default is restored afterwards (buffers remember the pool they came from).
+    """
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        yield
+        return
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
 
 
 def _warm_up(storage: Any) -> None:
