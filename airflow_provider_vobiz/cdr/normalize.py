@@ -26,6 +26,7 @@ import decimal
 import json
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -320,13 +321,18 @@ class Normalizer:
         self._reject(record, reason)
 
     def invalid_row_handler(self, names: list[str]) -> Callable[[Any], str]:
-        """A pyarrow ``invalid_row_handler``: a row with too many or too few cells is rejected, not fatal."""
+        """A pyarrow ``invalid_row_handler``: a row with too many or too few cells is rejected, not fatal.
+
+        The reader's threads may call it at once: a lock keeps the counts and the rejects file whole.
+        """
+        lock = threading.Lock()
 
         def handle(row: Any) -> str:
             cells = next(csv.reader([row.text])) if row.text else []
-            self.reject_row(
-                names, cells, f"row: {row.actual_columns} cells, the header has {row.expected_columns}"
-            )
+            with lock:
+                self.reject_row(
+                    names, cells, f"row: {row.actual_columns} cells, the header has {row.expected_columns}"
+                )
             return "skip"
 
         return handle
