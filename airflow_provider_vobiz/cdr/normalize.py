@@ -568,7 +568,7 @@ def _invalid_utf8_reason(names: list[str], line: bytes) -> str:
 
 
 def batches_of(records: Iterable[dict[str, Any]], size: int = 1000) -> Iterator[list[dict[str, Any]]]:
-    """Group records into lists of ``size`` (1,000-row batches keep from_pylist in cache: perf.md §C)."""
+    """Group records into lists of ``size`` (1,000-row batches keep from_pylist in cache: measured fastest)."""
     buf: list[dict[str, Any]] = []
     for rec in records:
         buf.append(rec)

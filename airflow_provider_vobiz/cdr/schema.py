@@ -1,7 +1,7 @@
 """The CDR schema: the one place that knows the Vobiz CDR fields and their types.
 
 Everything else (normalisation, the Parquet writer, quality, reports) asks this module. The API documents
-43 fields (``shared/reference/vobiz-cdr-api.md``); ``account_id`` is one of them but is a partition key of
+43 fields (the public Vobiz CDR API documentation); ``account_id`` is one of them but is a partition key of
 the lake, so it lives in the path and not inside the files (Spark and Athena reject a column that is both a
 partition key and a data column). Fields the API adds later are kept as JSON text in ``extra``.
 """

@@ -5,7 +5,7 @@ the pull against the API's own total, keeps the day's window, dedupes, sorts, wr
 and publishes the partition atomically. Memory is bounded by batches (cdr.assemble), not by the day.
 
 The hook is duck-typed (``query_totals``, ``export_to``, ``iter_pages``) so this module imports no client
-code (DESIGN §11) and tests may hand it anything that speaks that contract.
+code (the lake never imports the API client) and tests may hand it anything that speaks that contract.
 """
 
 from __future__ import annotations
