@@ -92,7 +92,6 @@ class DayAssembler:
         self.rows_in_window = 0
         self.stats: dict[str, int] = {}
         self._losers: pa.Array | None = None
-        self._closed = False
 
     # -- collecting ------------------------------------------------------------------------------------
     def add(self, batch: pa.RecordBatch) -> None:
@@ -176,6 +175,8 @@ class DayAssembler:
         """Seqs of in-window rows that lose to a later version of their uuid; fills :attr:`stats`."""
         import duckdb
 
+        self._flush_keys()
+        self._keys.close()
         t0 = time.perf_counter()
         con = duckdb.connect(config={"memory_limit": self.memory_limit, "threads": 2})
         try:
@@ -215,50 +216,28 @@ class DayAssembler:
         )
         return np.sort(inside.to_numpy()) if len(inside) else np.empty(0, dtype=np.int64)
 
-    def tables(self, losers: pa.Array | None = None, keep: bool = False) -> Iterator[pa.Table]:
+    def tables(self) -> Iterator[pa.Table]:
         """The day's rows as tables of :data:`FILE_SCHEMA`, in ``start_time, uuid`` order.
 
         Only a bounded part of the day is in memory at a time: one time slice, or one chunk of the run.
-
-        :param losers: the seqs to drop (:meth:`rank`'s result); None: rank first. An empty array lets a
-            caller write while :meth:`rank` runs on another thread, betting on no duplicates in the window.
-        :param keep: leave the spills on disk, to read them again if that bet is lost.
         """
-        if losers is None:
-            losers = self.rank()
-        else:
-            self.close()
+        losers = self.rank()
         if self._in_order and self._run is not None:
-            yield from self._tables_from_run(losers, keep)
+            yield from self._tables_from_run(losers)
             return
         for index in sorted(self._writers):
             path = self._slice_path(index)
             with pa.memory_map(path, "r") as source:
                 table = pa.ipc.open_file(source).read_all()
                 table = _finish(table, losers)
-            if not keep:
-                os.remove(path)
+            os.remove(path)
             if table.num_rows:
                 yield table
 
     def rank(self) -> pa.Array:
-        """Close the spills and find the duplicates (once); :attr:`stats` is filled after this.
-
-        Once :meth:`close` ran, this touches only the keys file: it may run on another thread while the
-        rows are read (``tables(losers=..., keep=True)``).
-        """
-        if self._losers is None:
-            self.close()
-            self._losers = pa.array(self._rank())
-        return self._losers
-
-    def close(self) -> None:
-        """Finish the spills (once): flush buffered rows, slice an in-order run gone out of order."""
-        if self._closed:
-            return
-        self._closed = True
-        self._flush_keys()
-        self._keys.close()
+        """Close the spills and find the duplicates (once); :attr:`stats` is filled after this."""
+        if self._losers is not None:
+            return self._losers
         if self._run is not None:
             self._run.close()
             if not self._in_order:  # rows in order at first, then not: slice the in-order run too
@@ -276,8 +255,10 @@ class DayAssembler:
         self._flush_rows()
         for writer in self._writers.values():
             writer.close()
+        self._losers = pa.array(self._rank())
+        return self._losers
 
-    def _tables_from_run(self, losers: pa.Array, keep: bool = False) -> Iterator[pa.Table]:
+    def _tables_from_run(self, losers: pa.Array) -> Iterator[pa.Table]:
         """Rows already in start_time order: cut chunks at a change of start_time, sort each by uuid too."""
         with pa.OSFile(self._run_path, "rb") as source:  # read, not mapped: see tables()
             reader = pa.ipc.open_file(source)
@@ -304,8 +285,7 @@ class DayAssembler:
                 table = _finish(pa.Table.from_batches(buf, schema=_SPILL_SCHEMA), losers)
                 if table.num_rows:
                     yield table
-        if not keep:
-            os.remove(self._run_path)
+        os.remove(self._run_path)
 
     def summary(self) -> dict[str, Any]:
         return dict(self.stats)

@@ -10,7 +10,6 @@ code (the lake never imports the API client) and tests may hand it anything that
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import datetime as dt
 import io
@@ -307,34 +306,23 @@ def ingest_day(
         api_total = counts.api_total
         _check_account(counts.account_id, account_id)
         check_rejects(normalizer, max_reject_ratio, f"{day} ({filters})")
-        # Rank (DuckDB, on the keys) while the rows are written, betting on no duplicate inside the window,
-        # the common case; if the bet is lost, the parts are written again without the losers.
-        assembler.close()
-        ranking = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="vobiz-rank")
-        ranked = ranking.submit(assembler.rank)
-        ranking.shutdown(wait=False)
-        t_write = time.perf_counter()
-        writer = _write_parts(
-            os.path.join(tmp, "parts"),
-            assembler.tables(losers=_NO_LOSERS, keep=True),
-            file_metadata(account_id, day, timezone),
-            row_group_rows,
-            rows_per_part,
-        )
-        losers = ranked.result()
-        if len(losers):
-            log.info("%d duplicate(s) inside the window: writing the parts again without them", len(losers))
-            writer = _write_parts(
-                os.path.join(tmp, "parts-deduped"),
-                assembler.tables(losers=losers),
-                file_metadata(account_id, day, timezone),
-                row_group_rows,
-                rows_per_part,
-            )
-        parts = writer.parts
+        assembler.rank()
         stats = assembler.summary()
         distinct_read = normalizer.records_read - stats["duplicates"]
         counts.reconcile(normalizer.records_read, distinct_read, filters)
+
+        parts_dir = os.path.join(tmp, "parts")
+        os.mkdir(parts_dir)
+        writer = PartWriter(
+            parts_dir,
+            file_metadata(account_id, day, timezone),
+            row_group_rows=row_group_rows,
+            rows_per_part=rows_per_part,
+        )
+        t_write = time.perf_counter()
+        for table in assembler.tables():
+            writer.write(table)
+        parts = writer.close()
         log.info(
             "Wrote %d rows in %d part(s), %d bytes, in %.2fs",
             writer.rows,
@@ -429,25 +417,6 @@ def _returning_pool() -> Iterator[None]:
         yield
     finally:
         pa.set_memory_pool(previous)
-
-
-_NO_LOSERS = pa.array([], pa.int64())
-
-
-def _write_parts(
-    directory: str,
-    tables: Iterator[pa.Table],
-    metadata: dict[bytes, bytes],
-    row_group_rows: int,
-    rows_per_part: int,
-) -> PartWriter:
-    """Write ``tables`` as the part files under ``directory``; the closed writer holds ``parts``, ``rows``."""
-    os.mkdir(directory)
-    writer = PartWriter(directory, metadata, row_group_rows=row_group_rows, rows_per_part=rows_per_part)
-    for table in tables:
-        writer.write(table)
-    writer.close()
-    return writer
 
 
 def _warm_up(storage: Any) -> None:

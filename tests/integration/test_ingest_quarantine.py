@@ -8,12 +8,9 @@ session's clean simulator, which serves the same seeded calls without the faults
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_vobiz.cdr.schema import API_FIELD_NAMES
@@ -24,8 +21,6 @@ from airflow_provider_vobiz.lake.ingest import ReconciliationError, RejectThresh
 from airflow_provider_vobiz.lake.manifest import read_manifest
 from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.storage import LakeStorage
-from tests.fixtures.lake_records import ACCOUNT as TEST_ACCOUNT
-from tests.fixtures.lake_records import iso, make_record
 from tests.fixtures.s3 import set_conn
 
 pytestmark = pytest.mark.integration
@@ -75,6 +70,8 @@ def _hook(monkeypatch, sim):
 
 
 def _published_uuids(storage, layout) -> list[str]:
+    import pyarrow.parquet as pq
+
     m = read_manifest(storage, layout, ACCOUNT, DAY)
     return [
         u
@@ -180,29 +177,3 @@ def test_an_under_reported_total_fails_naming_the_missing_calls(simulator_factor
         assert "read 900 records (900 distinct)" in text
         assert "pagination.total is 400 (500 call(s) more than expected)" in text
     assert read_manifest(storage, layout, ACCOUNT, DAY) is None
-
-
-def test_a_duplicate_inside_the_window_is_written_out_of_the_parts(lake, caplog):
-    """Parts are written while the duplicates are ranked; a duplicate inside the window means a second write."""
-    storage, layout = lake
-    w = DayWindow.for_day(DAY, "Asia/Kolkata")
-    recs = [make_record(i, w.start + dt.timedelta(minutes=i)) for i in range(30)]
-    recs.append(make_record(7, w.start + dt.timedelta(minutes=7), updated_at=iso(w.end), billsec=99))
-    distinct = len(recs) - 1
-
-    class Listing:  # the list method's duck-typed contract: one page, and the totals of a second query
-        def iter_pages(self, per_page, **filters):
-            yield {"page": 1, "records": recs, "account_id": TEST_ACCOUNT, "pagination": {"total": distinct}}
-
-        def query_totals(self, **filters):
-            return {"total": distinct, "summary": {"totalCalls": distinct}, "account_id": TEST_ACCOUNT}
-
-    caplog.set_level("INFO", logger="airflow_provider_vobiz.lake.ingest")
-    summary = ingest_day(Listing(), storage, layout, TEST_ACCOUNT, DAY, method="list")
-    assert "1 duplicate(s) inside the window: writing the parts again without them" in caplog.text
-    assert summary["row_count"] == distinct
-    m = read_manifest(storage, layout, TEST_ACCOUNT, DAY)
-    assert m["reconciliation"]["duplicates"] == 1 and m["reconciliation"]["distinct_read"] == distinct
-    table = pq.read_table(storage.path(m["parts"][0]["key"]), filesystem=storage.filesystem)
-    assert table.num_rows == distinct and len(set(table["uuid"].to_pylist())) == distinct
-    assert table.filter(pc.equal(table["uuid"], recs[7]["uuid"]))["billsec"].to_pylist() == [99]

@@ -132,27 +132,3 @@ def test_rows_in_start_time_order_take_the_run_path_with_the_same_result(tmp_pat
     (tmp_path / "b").mkdir()
     other, _ = _assemble(shuffled, w, tmp_path / "b", rows_per_slice=20, batch=9, in_order=False)
     assert other.equals(table)
-
-
-@pytest.mark.parametrize("in_order", [True, False])
-def test_rows_read_before_the_ranking_can_be_read_again_without_the_losers(tmp_path, in_order):
-    """The ingest writes while DuckDB ranks, betting on no duplicate in the window; a lost bet reads again."""
-    w = DayWindow.for_day("2026-05-11", "UTC")
-    base = w.start + dt.timedelta(hours=1)
-    recs = [make_record(i, base + dt.timedelta(minutes=i)) for i in range(20)]
-    recs.insert(4, make_record(3, base + dt.timedelta(minutes=3), updated_at=iso(w.end), billsec=99))
-    updated = recs[4]["uuid"]
-    if not in_order:
-        recs.reverse()
-    norm = Normalizer(ACCOUNT)
-    asm = DayAssembler(w, str(tmp_path), expected_rows=len(recs), rows_per_slice=6)
-    for i in range(0, len(recs), 5):
-        asm.add(norm.from_records(recs[i : i + 5]))
-    assert asm._in_order is in_order
-    asm.close()
-    bet = pa.concat_tables(list(asm.tables(losers=pa.array([], pa.int64()), keep=True)))
-    assert bet.num_rows == 21  # both versions of call 3
-    final = pa.concat_tables(list(asm.tables(losers=asm.rank())))
-    assert final.num_rows == 20 and asm.summary()["duplicates"] == 1
-    assert final.filter(pa.compute.equal(final["uuid"], updated))["billsec"].to_pylist() == [99]
-    assert final["start_time"].to_pylist() == sorted(final["start_time"].to_pylist())
