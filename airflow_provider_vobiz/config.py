@@ -11,6 +11,7 @@ from airflow.sdk import Asset, Param
 
 # Defined beside the day windows (no Airflow there, so reports can use it too); re-exported for the DAGs.
 from airflow_provider_vobiz.cdr.window import DEFAULT_REPULL_DAYS  # noqa: F401
+from airflow_provider_vobiz.lake.ingest import DEFAULT_MAX_REJECT_RATIO
 
 #: Airflow Variables and their defaults.
 VAR_LAKE_URI = "vobiz_lake_uri"
@@ -22,6 +23,8 @@ VAR_REPULL_DAYS = "vobiz_repull_days"
 VAR_METHOD = "vobiz_method"
 DEFAULT_METHOD = "export"
 VAR_ACCOUNT_ID = "vobiz_account_id"
+#: Share of a pull's records that may be quarantined before the ingest task fails instead of publishing.
+VAR_MAX_REJECT_RATIO = "vobiz_max_reject_ratio"
 VAR_RETENTION_YEARS = "vobiz_retention_years"
 DEFAULT_RETENTION_YEARS = 2
 #: Key for keyed HMAC tokens of phone numbers in machine-readable reports: the password of this connection.
@@ -47,6 +50,30 @@ def var_template(name: str, default: object) -> str:
 def setting_template(param: str, variable: str, default: object) -> str:
     """A Jinja expression: DAG param ``param`` if set, else Variable ``variable``, else ``default``."""
     return "{{ params.%s or var.value.get(%r, %r) }}" % (param, variable, str(default))  # noqa: UP031
+
+
+def number_setting_template(param: str, variable: str, default: object) -> str:
+    """As :func:`setting_template` for a number param, where 0 is a value and only null falls back."""
+    return "{{ params.%s if params.%s is not none else var.value.get(%r, %r) }}" % (  # noqa: UP031
+        param,
+        param,
+        variable,
+        str(default),
+    )
+
+
+def max_reject_ratio_param() -> Param:
+    """The ``max_reject_ratio`` DAG param: null means Variable ``vobiz_max_reject_ratio``, else the default."""
+    return Param(
+        None,
+        type=["null", "number"],
+        minimum=0,
+        maximum=1,
+        description=(
+            "Share of the records read that may be quarantined before the day fails "
+            f"(default {DEFAULT_MAX_REJECT_RATIO}); null: Variable {VAR_MAX_REJECT_RATIO}"
+        ),
+    )
 
 
 def lake_uri_param() -> Param:

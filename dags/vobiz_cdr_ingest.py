@@ -6,8 +6,9 @@ in the partition manifest's history; an unchanged day is left untouched). Each d
 (extract, then quality), so a two-year backfill is independent day-sized tasks the executor spreads out.
 
 Configuration: DAG params, whose empty defaults fall back to Airflow Variables (``vobiz_lake_uri``,
-``vobiz_timezone``, ``vobiz_repull_days``, ``vobiz_method``, ``vobiz_account_id``) and then to the provider's
-defaults; connections ``vobiz_default`` and ``aws_default`` unless the params name others.
+``vobiz_timezone``, ``vobiz_repull_days``, ``vobiz_method``, ``vobiz_account_id``,
+``vobiz_max_reject_ratio``) and then to the provider's defaults; connections ``vobiz_default`` and
+``aws_default`` unless the params name others.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ CDR_PARTITIONS_ALIAS = AssetAlias(name="vobiz_cdr_partitions")
 LAKE_URI = config.setting_template("lake_uri", config.VAR_LAKE_URI, config.DEFAULT_LAKE_URI)
 TIMEZONE = config.setting_template("timezone", config.VAR_TIMEZONE, config.DEFAULT_TIMEZONE)
 METHOD = config.setting_template("method", config.VAR_METHOD, config.DEFAULT_METHOD)
+MAX_REJECT_RATIO = config.number_setting_template(
+    "max_reject_ratio", config.VAR_MAX_REJECT_RATIO, config.DEFAULT_MAX_REJECT_RATIO
+)
 
 
 @dag(
@@ -60,6 +64,7 @@ METHOD = config.setting_template("method", config.VAR_METHOD, config.DEFAULT_MET
             description="Days re-pulled for late CDRs; null: Variable",
         ),
         "account_id": Param("", type="string", description="Vobiz auth id; empty: the connection's login"),
+        "max_reject_ratio": config.max_reject_ratio_param(),
         "vobiz_conn_id": Param(config.DEFAULT_VOBIZ_CONN_ID, type="string"),
         "aws_conn_id": Param(config.DEFAULT_AWS_CONN_ID, type="string"),
     },
@@ -101,6 +106,7 @@ def vobiz_cdr_ingest():
             lake_uri=LAKE_URI,
             timezone=TIMEZONE,
             method=METHOD,
+            max_reject_ratio=MAX_REJECT_RATIO,
             call_date=call_date,
             account_id=account_id,
         )

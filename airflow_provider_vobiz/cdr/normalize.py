@@ -10,6 +10,12 @@ case never pays for the slow path.
   ``unknown_fields`` (a record carries a field when it has a non-null value for it).
 - A record without ``uuid`` or ``start_time``, or of another account, is rejected: it can be neither deduped,
   placed in a day, nor trusted to belong to this partition.
+- So is a list element that is not a JSON object, a CSV row with too many or too few cells, text that is not
+  valid UTF-8, a value over its field's size limit (``schema.TEXT_LIMITS``), a non-finite number (NaN, inf)
+  and a ``start_time`` far outside the padded query (``DayWindow.plausible_starts``).
+
+Rejects reach the sink masked (phone numbers keep their last four digits, long values are cut), with a
+reason that names the field and never the raw value of a phone number.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import datetime as dt
 import decimal
 import json
 import math
+import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -31,11 +39,15 @@ from airflow_provider_vobiz.cdr.schema import (
     EXTRA_COLUMN,
     FIELDS,
     FILE_SCHEMA,
+    FLOAT_FIELDS,
+    MAX_ROW_BYTES,
     MONEY,
     MONEY_SCALE,
     PARTITION_KEYS,
+    TEXT_LIMITS,
     TIMESTAMP,
 )
+from airflow_provider_vobiz.privacy import mask_text, mask_value
 
 #: Every documented field name (account_id included: records carry it, files do not).
 KNOWN_FIELDS: frozenset[str] = frozenset(f.name for f in FIELDS)
@@ -55,7 +67,12 @@ _TYPED_SCHEMA = pa.schema(
 _MONEY_QUANTUM = decimal.Decimal(1).scaleb(-MONEY_SCALE)
 _MONEY_MAX = decimal.Decimal(10) ** (18 - MONEY_SCALE)
 
-RejectSink = Callable[[dict[str, Any], str], None]
+#: The documented fields' types, as the typed CSV read converts them (account_id included).
+_FILE_TYPES: dict[str, pa.DataType] = {f.name: f.type for f in FIELDS}
+
+RejectSink = Callable[[Any, str], None]
+#: Text values longer than this are cut in a quarantined record (the reason says how long they were).
+REJECT_VALUE_CHARS = 200
 
 
 class RecordTypeError(ValueError):
@@ -124,6 +141,11 @@ def _to_timestamp(name: str, v: Any) -> dt.datetime:
 
 def _to_string(name: str, v: Any) -> str:
     if isinstance(v, str):
+        if not v.isascii():
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:  # the hook decodes bytes that are not UTF-8 as lone surrogates
+                raise RecordTypeError(f"{name}: invalid UTF-8") from None
         return v
     if isinstance(v, int | float) and not isinstance(v, bool):
         return str(v)
@@ -131,8 +153,9 @@ def _to_string(name: str, v: Any) -> str:
 
 
 def _show(v: Any) -> str:
+    """A value for a reason: short, and masked (the value may be a phone number in the wrong field)."""
     text = json.dumps(v, default=str, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return mask_text(text if len(text) <= 60 else text[:57] + "...")
 
 
 _CONVERTERS: dict[str, Callable[[str, Any], Any]] = {}
@@ -169,12 +192,20 @@ class Normalizer:
     """Turns raw records into batches of :data:`FILE_SCHEMA`, counting what it saw.
 
     :param account_id: the partition's account; records of another account are rejected.
-    :param on_reject: called with ``(raw record, reason)`` for each record that cannot be kept.
+    :param on_reject: called with ``(masked record, reason)`` for each record that cannot be kept.
+    :param plausible_starts: ``[lo, hi)`` of the start_times the query can return (UTC); a record outside
+        is rejected. None: not checked.
     """
 
-    def __init__(self, account_id: str, on_reject: RejectSink | None = None) -> None:
+    def __init__(
+        self,
+        account_id: str,
+        on_reject: RejectSink | None = None,
+        plausible_starts: tuple[dt.datetime, dt.datetime] | None = None,
+    ) -> None:
         self.account_id = account_id
         self.on_reject = on_reject
+        self.plausible_starts = plausible_starts
         self.records_read = 0
         self.rejected = 0
         self.rows_out = 0
@@ -183,9 +214,17 @@ class Normalizer:
         self.reject_reasons: Counter[str] = Counter()
 
     # -- JSON -------------------------------------------------------------------------------------------
-    def from_records(self, records: list[dict[str, Any]]) -> pa.RecordBatch:
-        """Normalise API JSON records (as parsed dicts)."""
+    def from_records(self, records: list[Any]) -> pa.RecordBatch:
+        """Normalise API JSON records (as parsed: a list element that is not an object is rejected)."""
         self.records_read += len(records)
+        if not all(type(rec) is dict for rec in records):
+            kept = []
+            for rec in records:
+                if isinstance(rec, dict):
+                    kept.append(rec)
+                else:
+                    self._reject(rec, f"record: expected a JSON object, got {_json_type(rec)}")
+            records = kept
         extras: list[str | None] = []
         has_extra = False
         for rec in records:
@@ -226,6 +265,8 @@ class Normalizer:
         for rec, extra in zip(records, extras, strict=True):
             try:
                 row = type_record(rec)
+                if extra is not None:
+                    _to_string(EXTRA_COLUMN, extra)
                 keep.append(True)
             except RecordTypeError as err:
                 self._reject(rec, str(err))
@@ -271,30 +312,97 @@ class Normalizer:
 
         return self._check(typed, raw, keep)
 
+    def reject_row(self, names: list[str], cells: list[str], reason: str) -> None:
+        """Reject one export CSV row that cannot be read as a record (counted as a record read)."""
+        self.records_read += 1
+        record: dict[str, Any] = dict(zip(names, cells, strict=False))
+        if len(cells) > len(names):
+            record["_surplus_cells"] = cells[len(names) :]
+        self._reject(record, reason)
+
+    def invalid_row_handler(self, names: list[str]) -> Callable[[Any], str]:
+        """A pyarrow ``invalid_row_handler``: a row with too many or too few cells is rejected, not fatal.
+
+        The reader's threads may call it at once: a lock keeps the counts and the rejects file whole.
+        """
+        lock = threading.Lock()
+
+        def handle(row: Any) -> str:
+            cells = next(csv.reader([row.text])) if row.text else []
+            with lock:
+                self.reject_row(
+                    names, cells, f"row: {row.actual_columns} cells, the header has {row.expected_columns}"
+                )
+            return "skip"
+
+        return handle
+
     # -- shared -----------------------------------------------------------------------------------------
     def _check(
         self, typed: pa.RecordBatch, raw: Callable[[int], dict[str, Any]], keep: list[bool] | None = None
     ) -> pa.RecordBatch:
-        """Reject rows that cannot be placed in a day or belong to another account; drop account_id."""
+        """Reject rows that cannot be placed in a day, belong to another account, hold a value over its size
+        limit, a non-finite number or an implausible start_time; drop account_id.
+
+        Each check is one vectorised kernel per batch; the reason is worked out only for the rare bad rows.
+        """
+        checks: list[tuple[pa.Array, Callable[[int], str]]] = []
         uuid_bad = pc.fill_null(pc.equal(pc.utf8_length(typed["uuid"]), 0), True)
-        start_bad = pc.is_null(typed["start_time"])
+        checks.append((uuid_bad, lambda i: "uuid is missing"))
+        checks.append((pc.is_null(typed["start_time"]), lambda i: "start_time is missing"))
         account_bad = pc.fill_null(pc.not_equal(typed["account_id"], self.account_id), False)
-        bad = pc.or_(pc.or_(uuid_bad, start_bad), account_bad)
+        checks.append(
+            (
+                account_bad,
+                lambda i: (
+                    f"account_id {typed['account_id'][i].as_py()!r} is not the partition's account "
+                    f"{self.account_id!r}"
+                ),
+            )
+        )
+        for name, limit in TEXT_LIMITS.items():
+            lengths = pc.binary_length(typed[name])
+            over = pc.fill_null(pc.greater(lengths, limit), False)
+            checks.append(
+                (
+                    over,
+                    lambda i, n=name, lim=limit, ln=lengths: (
+                        f"{n}: {ln[i].as_py()} bytes, over the {lim}-byte limit"
+                    ),
+                )
+            )
+        for name in FLOAT_FIELDS:
+            col = typed[name]
+            checks.append(
+                (
+                    pc.fill_null(pc.invert(pc.is_finite(col)), False),
+                    lambda i, n=name, c=col: f"{n}: expected a finite number, got {c[i].as_py()}",
+                )
+            )
+        if self.plausible_starts is not None:
+            lo, hi = self.plausible_starts
+            st = typed["start_time"]
+            outside = pc.or_(
+                pc.less(st, pa.scalar(lo, st.type)), pc.greater_equal(st, pa.scalar(hi, st.type))
+            )
+            checks.append(
+                (
+                    pc.fill_null(outside, False),
+                    lambda i: (
+                        f"start_time {st[i].as_py().isoformat()} is far outside the query's dates "
+                        f"(plausible: {lo.isoformat()} .. {hi.isoformat()})"
+                    ),
+                )
+            )
+        bad = checks[0][0]
+        for flags, _ in checks[1:]:
+            bad = pc.or_(bad, flags)
         if pc.any(bad).as_py():
             for i in pc.indices_nonzero(bad).to_pylist():
                 if keep is not None and not keep[i]:
                     continue  # rejected already, with the typing reason
-                rec = raw(i)
-                if uuid_bad[i].as_py():
-                    reason = "uuid is missing"
-                elif start_bad[i].as_py():
-                    reason = "start_time is missing"
-                else:
-                    reason = (
-                        f"account_id {rec.get('account_id')!r} is not the partition's account "
-                        f"{self.account_id!r}"
-                    )
-                self._reject(rec, reason)
+                reason = next(why(i) for flags, why in checks if flags[i].as_py())
+                self._reject(raw(i), reason)
             typed = typed.filter(pc.invert(bad))
         out = pa.RecordBatch.from_arrays(
             [typed.column(name) for name in FILE_SCHEMA.names], schema=FILE_SCHEMA
@@ -302,20 +410,49 @@ class Normalizer:
         self.rows_out += out.num_rows
         return out
 
-    def _reject(self, record: dict[str, Any], reason: str) -> None:
+    def _reject(self, record: Any, reason: str) -> None:
         self.rejected += 1
-        self.reject_reasons[reason.split(":", 1)[0]] += 1
+        self.reject_reasons[_reason_kind(reason)] += 1
         if self.on_reject is not None:
-            self.on_reject(record, reason)
+            self.on_reject(mask_record(record), reason)  # reasons hold values only through _show: masked
 
     def stats(self) -> dict[str, Any]:
         return {
             "records_read": self.records_read,
             "rejected": self.rejected,
+            "reject_reasons": dict(sorted(self.reject_reasons.items())),
             "rows_out": self.rows_out,
             "unknown_fields": dict(sorted(self.unknown_fields.items())),
             "missing_fields": dict(sorted(self.missing_fields.items())),
         }
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return {list: "an array", str: "a string", int: "a number", float: "a number"}.get(type(value), "a value")
+
+
+def _reason_kind(reason: str) -> str:
+    """What a reason is about, for counts: its first word (a field name, ``row`` or ``record``)."""
+    return re.split(r"[: ]", reason, maxsplit=1)[0]
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > REJECT_VALUE_CHARS:
+        return value[:REJECT_VALUE_CHARS] + f"... [{len(value)} characters]"
+    if isinstance(value, dict):
+        return {k: _cut(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cut(v) for v in value]
+    return value
+
+
+def mask_record(record: Any) -> Any:
+    """A rejected record as quarantined: phone numbers masked, text over 200 characters cut."""
+    return mask_value(_cut(record))
 
 
 # -- export CSV reading -----------------------------------------------------------------------------------
@@ -328,19 +465,28 @@ def parse_header(line: str) -> list[str]:
 
 def csv_header(path: str) -> list[str]:
     """The column names of an export CSV file (its first line)."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        return parse_header(fh.readline())
+    with open(path, "rb") as fh:  # binary: a text reader would decode (and choke on) lines past the header
+        return parse_header(fh.readline().decode("utf-8"))
 
 
 def iter_csv_batches(
-    source: str | Any, block_size: int = 4 << 20, names: list[str] | None = None
+    source: str | Any,
+    block_size: int = 4 << 20,
+    names: list[str] | None = None,
+    invalid_row_handler: Callable[[Any], str] | None = None,
+    typed: bool = False,
 ) -> Iterator[pa.RecordBatch]:
-    """Stream an export CSV as batches with every column as text; only an empty cell is null.
+    """Stream an export CSV as batches; only an empty cell is null.
 
-    Reading every column as text (not the file types) lets one bad cell reject one record instead of
-    failing the whole block; the casts that follow cost little next to the parse.
+    With ``typed``, documented columns are converted to their file types by the reader itself (the fast
+    path: one pass, no casts after), and a cell that will not convert fails the read with
+    ``pyarrow.ArrowInvalid``. Without, every column is read as text, so that one bad cell rejects one record
+    (in :meth:`Normalizer.from_csv_batch`) instead of failing the whole read.
 
     :param source: a path, or a binary file-like object (then ``names``, the header's columns, is required).
+    :param invalid_row_handler: pyarrow's hook for a row with the wrong number of cells
+        (:meth:`Normalizer.invalid_row_handler`); None: such a row fails the read.
+    :param typed: convert documented columns to their file types while reading.
     """
     if names is None:
         names = csv_header(source)
@@ -352,9 +498,9 @@ def iter_csv_batches(
     reader = pacsv.open_csv(
         source,
         read_options=pacsv.ReadOptions(block_size=block_size, use_threads=True),
-        parse_options=pacsv.ParseOptions(newlines_in_values=False),
+        parse_options=pacsv.ParseOptions(newlines_in_values=False, invalid_row_handler=invalid_row_handler),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, _STRING),
+            column_types={n: _FILE_TYPES.get(n, _STRING) if typed else _STRING for n in names},
             strings_can_be_null=True,
             null_values=[""],
             quoted_strings_can_be_null=True,
@@ -365,8 +511,64 @@ def iter_csv_batches(
             yield batch
 
 
+def quarantine_unreadable_rows(source: str, target: str, normalizer: Normalizer) -> list[str]:
+    """Copy an export CSV to ``target`` without the lines pyarrow's reader cannot take; reject those.
+
+    The fast reader fails a whole read on a line that is not valid UTF-8 or longer than its block. This
+    pass, line by line in Python, runs only after such a failure: each line over ``MAX_ROW_BYTES`` or not
+    valid UTF-8 is rejected with the field it is about, and the rest is left for the fast reader (whose
+    ``invalid_row_handler`` takes rows of the wrong width). Returns the header's column names.
+    """
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        header = src.readline()
+        try:
+            names = parse_header(header.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError("the export CSV's header line is not valid UTF-8") from None
+        dst.write(header)
+        for line in src:
+            reason = None
+            if len(line) > MAX_ROW_BYTES:
+                reason = _oversized_reason(names, line)
+            elif not line.isascii():
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    reason = _invalid_utf8_reason(names, line)
+            if reason is None:
+                dst.write(line)
+                continue
+            # Cells split at commas, not parsed: the line is not one the csv module takes either.
+            cells = [cell.decode("utf-8", "replace") for _, cell in _raw_cells(names, line)]
+            normalizer.reject_row(names, cells, reason)
+    return names
+
+
+def _raw_cells(names: list[str], line: bytes) -> list[tuple[str, bytes]]:
+    """(column, raw bytes) of a line split at commas (enough to name the culprit in a reason)."""
+    cells = line.rstrip(b"\r\n").split(b",")
+    return [(names[i] if i < len(names) else f"cell {i + 1}", cell) for i, cell in enumerate(cells)]
+
+
+def _oversized_reason(names: list[str], line: bytes) -> str:
+    for name, cell in _raw_cells(names, line):
+        limit = TEXT_LIMITS.get(name)
+        if limit is not None and len(cell) > limit:
+            return f"{name}: {len(cell)} bytes, over the {limit}-byte limit"
+    return f"row: {len(line)} bytes, over the {MAX_ROW_BYTES}-byte limit"
+
+
+def _invalid_utf8_reason(names: list[str], line: bytes) -> str:
+    for name, cell in _raw_cells(names, line):
+        try:
+            cell.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"{name}: invalid UTF-8"
+    return "row: invalid UTF-8"
+
+
 def batches_of(records: Iterable[dict[str, Any]], size: int = 1000) -> Iterator[list[dict[str, Any]]]:
-    """Group records into lists of ``size`` (1,000-row batches keep from_pylist in cache: perf.md §C)."""
+    """Group records into lists of ``size`` (1,000-row batches keep from_pylist in cache: measured fastest)."""
     buf: list[dict[str, Any]] = []
     for rec in records:
         buf.append(rec)

@@ -1,7 +1,7 @@
 """The CDR schema: the one place that knows the Vobiz CDR fields and their types.
 
 Everything else (normalisation, the Parquet writer, quality, reports) asks this module. The API documents
-43 fields (``shared/reference/vobiz-cdr-api.md``); ``account_id`` is one of them but is a partition key of
+43 fields (the public Vobiz CDR API documentation); ``account_id`` is one of them but is a partition key of
 the lake, so it lives in the path and not inside the files (Spark and Athena reject a column that is both a
 partition key and a data column). Fields the API adds later are kept as JSON text in ``extra``.
 """
@@ -31,6 +31,10 @@ class Field:
     description: str
     #: Documented as E.164 (quality checks and masking apply).
     phone: bool = False
+    #: Largest value accepted, in UTF-8 bytes (text fields; see :data:`TEXT_LIMITS`). A record with a longer
+    #: value is quarantined: no real CDR field is that long, so it is a fault, and stored it would bloat
+    #: every reader's memory.
+    max_bytes: int = 256
 
     @property
     def arrow(self) -> pa.Field:
@@ -45,12 +49,25 @@ _F = pa.float64()
 #: column nullable so that a record missing a documented field is stored (and counted) rather than lost.
 FIELDS: tuple[Field, ...] = (
     Field("id", _I, False, "Internal numeric identifier for the call."),
-    Field("uuid", _S, False, "Globally unique identifier for the call."),
-    Field("account_id", _S, False, "Account that owns this call (partition key: stored in the path)."),
+    Field("uuid", _S, False, "Globally unique identifier for the call.", max_bytes=64),
+    Field(
+        "account_id",
+        _S,
+        False,
+        "Account that owns this call (partition key: stored in the path).",
+        max_bytes=64,
+    ),
     Field("call_direction", _S, False, "inbound or outbound."),
     Field("caller_id_name", _S, False, "Caller ID display name."),
-    Field("caller_id_number", _S, False, "Originating phone number (E.164).", phone=True),
-    Field("destination_number", _S, False, "Destination phone number or destination identifier.", phone=True),
+    Field("caller_id_number", _S, False, "Originating phone number (E.164).", phone=True, max_bytes=32),
+    Field(
+        "destination_number",
+        _S,
+        False,
+        "Destination phone number or destination identifier.",
+        phone=True,
+        max_bytes=64,
+    ),
     Field("duration", _I, False, "Total call duration in seconds (ring + talk)."),
     Field("billsec", _I, False, "Billable seconds (talk time only)."),
     Field("ring_time", _I, False, "Seconds the call rang before answer or hangup."),
@@ -63,17 +80,17 @@ FIELDS: tuple[Field, ...] = (
     Field("cost", MONEY, False, "Per-leg cost in currency."),
     Field("total_cost", MONEY, False, "Total cost including streaming, in currency."),
     Field("streaming_cost", MONEY, False, "Cost of audio streaming for this call."),
-    Field("currency", _S, False, "ISO currency code, e.g. INR."),
+    Field("currency", _S, False, "ISO currency code, e.g. INR.", max_bytes=8),
     Field("hangup_cause", _S, False, "High-level hangup reason, e.g. NORMAL_CLEARING."),
     Field("hangup_cause_code", _I, False, "Numeric hangup code (Vobiz's own, not Q.850)."),
     Field("hangup_cause_name", _S, False, "Human-readable hangup name."),
     Field("hangup_disposition", _S, False, "SIP hangup disposition, e.g. send_bye."),
     Field("hangup_source", _S, False, "Which party initiated the hangup (Caller, Callee, ...)."),
     Field("failure_code", _S, True, "Failure code if the call did not connect."),
-    Field("failure_reason", _S, True, "Human-readable failure reason."),
+    Field("failure_reason", _S, True, "Human-readable failure reason.", max_bytes=1024),
     Field("bridge_uuid", _S, True, "UUID of the call bridge."),
     Field("sip_call_id", _S, False, "SIP-level Call-ID header value."),
-    Field("sip_user_agent", _S, False, "SIP User-Agent header value of the originating leg."),
+    Field("sip_user_agent", _S, False, "SIP User-Agent header value of the originating leg.", max_bytes=512),
     Field("codec", _S, True, "Audio codec negotiated (PCMU, PCMA, opus)."),
     Field("mos", _F, False, "Mean Opinion Score, 1.0-5.0."),
     Field("jitter", _F, False, "Jitter in milliseconds."),
@@ -104,6 +121,18 @@ MONEY_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.type == MONEY)
 INTEGER_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.type == _I)
 FLOAT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.type == _F)
 PHONE_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.phone)
+
+#: Size limits of the text the lake stores, in UTF-8 bytes: each text field's ``max_bytes``, and ``extra``.
+TEXT_LIMITS: dict[str, int] = {f.name: f.max_bytes for f in FIELDS if f.type == _S}
+#: The JSON text of undocumented fields, all together.
+EXTRA_MAX_BYTES = 16 * 1024
+TEXT_LIMITS[EXTRA_COLUMN] = EXTRA_MAX_BYTES
+#: One export CSV line: far above the sum of the field limits, far below the CSV reader's 4 MiB block (a
+#: longer line is quarantined before parsing, since the reader cannot split it).
+MAX_ROW_BYTES = 64 * 1024
+#: A ``start_time`` this far outside the padded query's dates cannot be a call the query asked for (the
+#: API's date filter may be read in any timezone from UTC-12 to UTC+14, so one day is allowed either way).
+START_TIME_SLACK_DAYS = 1
 
 #: Sort order of rows inside a partition: the same input always gives the same bytes.
 SORT_KEYS: tuple[tuple[str, str], ...] = (("start_time", "ascending"), ("uuid", "ascending"))

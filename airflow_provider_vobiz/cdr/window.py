@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from airflow_provider_vobiz.cdr.schema import START_TIME_SLACK_DAYS
+
 UTC = dt.timezone.utc
 #: The ingest re-pulls this many days before its own day, so late CDRs restate them (the re-pull window).
 DEFAULT_REPULL_DAYS = 3
@@ -74,6 +76,19 @@ class DayWindow:
         """The API filters of the padded query."""
         first, last = self.query_dates(pad_days)
         return {"start_date": first.isoformat(), "end_date": last.isoformat()}
+
+    def plausible_starts(self, pad_days: int = 1) -> tuple[dt.datetime, dt.datetime]:
+        """``[lo, hi)`` in UTC: the start_times a record of the padded query can have.
+
+        The query's dates, read in any timezone the API might use, widened by ``START_TIME_SLACK_DAYS``.
+        A record outside is not a call the query asked for (a 1970 or 2099 start_time): it is quarantined,
+        not silently dropped as "outside the window".
+        """
+        first, last = self.query_dates(pad_days)
+        slack = dt.timedelta(days=START_TIME_SLACK_DAYS)
+        lo = dt.datetime.combine(first, dt.time(0), tzinfo=UTC) - slack
+        hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=UTC) + slack
+        return lo, hi
 
     def as_json(self) -> dict[str, str]:
         return {"start": iso_utc(self.start), "end": iso_utc(self.end)}

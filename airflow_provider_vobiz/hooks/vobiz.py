@@ -17,6 +17,7 @@ Design (see docs/hook.md for the user-facing version):
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import os
 import random
@@ -107,7 +108,7 @@ class IterationStats:
     Readable as attributes or as a mapping (``stats["records"]``). ``records`` counts every record yielded;
     ``duplicates`` those whose uuid was already seen on an earlier page (they are still yielded, and the cdr
     layer keeps the latest), ``unique_records`` the rest; ``duplicate_uuids`` holds up to 100 of those uuids.
-    ``complete`` is True once the invariant held: ``unique_records`` (or ``records``) == ``api_total``.
+    ``complete`` is True once the invariant held: ``unique_records`` == ``api_total``.
     """
 
     query: dict = field(default_factory=dict)
@@ -626,7 +627,9 @@ class VobizHook(BaseHook):
             response = self.client.get(path, params=params, headers={"Accept": "application/json"})
             self._check_response(endpoint, what, response)
             try:
-                return response.json()
+                # Bytes that are not UTF-8 inside one record's string become lone surrogates, so the cdr
+                # layer quarantines that record instead of the whole page failing to decode.
+                return json.loads(response.content.decode("utf-8", "surrogateescape"))
             except ValueError:
                 raise VobizApiError(
                     self._message(
@@ -712,8 +715,9 @@ class VobizHook(BaseHook):
         """Every page of a filtered list query, in page order.
 
         Pages 2..N are fetched ``page_concurrency`` at a time; each page retries on its own, so a fault costs
-        that page's retry, never a restart. When the iterator is exhausted it checks that the records yielded
-        equal page 1's ``pagination.total`` and raises :class:`VobizPaginationError` if not. Figures go to
+        that page's retry, never a restart. When the iterator is exhausted it checks that the distinct records
+        yielded (by ``uuid``) equal page 1's ``pagination.total`` and raises :class:`VobizPaginationError`,
+        naming the difference, the repeated uuids and the short pages, if not. Figures go to
         :attr:`last_iteration`.
         """
         _, per_page = check_page(1, per_page)
@@ -827,17 +831,24 @@ class VobizHook(BaseHook):
                 ", ".join(stats.duplicate_uuids[:3]),
             )
         stats.unique_records = stats.records - stats.duplicates
-        # Complete when the distinct records match the total (a drifting listing repeats a record at a page
-        # boundary), or when every row matches it (the API itself lists a uuid twice and counts both).
-        if total not in (stats.records, stats.unique_records):
+        # Complete when the distinct records match the total. A record repeated at a page boundary (drift) is
+        # harmless; but a repeat plus a page one record short keeps ``records == total`` while a call is
+        # missing, so only the distinct count can vouch for the listing.
+        if total != stats.unique_records:
             problems = [f"page {p} expected {e} got {g}" for p, e, g in irregular[:20]]
             if len(irregular) > 20:
                 problems.append(f"and {len(irregular) - 20} more")
             drift = sorted(totals_seen - {total})
-            unique = f" ({stats.unique_records} unique)" if stats.duplicates else ""
+            repeated = ""
+            if stats.duplicates:
+                shown = ", ".join(stats.duplicate_uuids[:5])
+                repeated = f" ({stats.records} rows, {stats.duplicates} repeated: {shown})"
+            difference = stats.unique_records - total
             raise VobizPaginationError(
-                f"Vobiz API list ({query}): paging yielded {stats.records} records{unique} but pagination.total "
-                f"was {total} (difference {stats.unique_records - total:+d}) over {stats.pages} page(s) of {per_page}"
+                f"Vobiz API list ({query}): paging yielded {stats.unique_records} distinct records{repeated} but "
+                f"pagination.total was {total}: {abs(difference)} "
+                + ("missing" if difference < 0 else "more than counted")
+                + f" (difference {difference:+d}) over {stats.pages} page(s) of {per_page}"
                 + (f"; pages off: {'; '.join(problems)}" if problems else "")
                 + (f"; the total changed while paging to {drift}" if drift else ""),
                 endpoint="list",

@@ -9,18 +9,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .app import ENDPOINTS, Fault, SimState, create_app
-from .config import TIMEZONES, SimulatorConfig
+from .config import MALFORMED_KINDS, TIMEZONES, SimulatorConfig
 
 EPILOG = """\
 faults (--fault, repeatable): KIND[:key=value...]
-  KIND is an HTTP status (429, 500, 502, 503, ...), "slow", "drop" or "truncate"; keys:
+  KIND is an HTTP status (429, 500, 502, 503, ...), "slow", "drop", "truncate" or "undercount"; keys:
     times=N          apply to the next N matching requests (default 1; "inf" = until cleared)
     endpoint=E       list|search|export|single|recent|* (default *)
     page=N           only requests for this page (list/search)
     retry_after=S    with a status: send Retry-After: S
     delay=S          with slow: wait S seconds before answering
     after_bytes=N    with drop: close the connection after N bytes of the body
-    records=N        with truncate: list/search page short by its last N records (pagination unchanged)
+    records=N        with truncate: list/search page short by its last N records (pagination unchanged);
+                     with undercount: pagination.total N lower, pages and has_next agreeing (summary honest)
   e.g. --fault 429:times=2:retry_after=1 --fault drop:endpoint=export:after_bytes=5000
 
 control API (loopback clients only): POST/DELETE/GET /_sim/faults, POST/GET /_sim/now, GET /_sim/requests
@@ -33,11 +34,11 @@ def parse_fault(spec: str) -> dict[str, Any]:
     kw: dict[str, Any] = {}
     if head.isdigit():
         kw.update(kind="status", status=int(head))
-    elif head in ("slow", "drop", "truncate", "status"):
+    elif head in ("slow", "drop", "truncate", "undercount", "status"):
         kw["kind"] = head
     else:
         raise argparse.ArgumentTypeError(
-            f"fault kind must be an HTTP status, slow, drop or truncate, got {head!r}"
+            f"fault kind must be an HTTP status, slow, drop, truncate or undercount, got {head!r}"
         )
     for item in rest:
         key, sep, value = item.partition("=")
@@ -105,7 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
       help="list/search serve one record on two consecutive pages (pagination drift)")  # fmt: skip
     a("--extra-field", default=None, help="add this undocumented field to every record, e.g. recording_url")
     a("--malformed-records", type=int, default=0,
-      help="per day, records with a wrong type (duration \"abc\") or a missing field (hangup_cause)")  # fmt: skip
+      help="per day, records served malformed, taking --malformed-kinds in turn")  # fmt: skip
+    a("--malformed-kinds", default=",".join(d.malformed_kinds),
+      help=f"comma-separated, of {', '.join(MALFORMED_KINDS)} (default: %(default)s)")  # fmt: skip
+    a("--malformed-field-bytes", type=int, default=d.malformed_field_bytes,
+      help="size of the oversized kind's field (default: %(default)s)")  # fmt: skip
     a("--hostile-records", type=int, default=0,
       help="per day, records whose free-text fields hold long, markup, formula-like and number-bearing values")  # fmt: skip
     a("--api-retention-days", type=int, default=None,
@@ -135,6 +140,8 @@ def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
         extra_field=ns.extra_field,
         malformed_records=ns.malformed_records,
         hostile_records=ns.hostile_records,
+        malformed_kinds=tuple(k.strip() for k in ns.malformed_kinds.split(",") if k.strip()),
+        malformed_field_bytes=ns.malformed_field_bytes,
         api_retention_days=ns.api_retention_days,
         cache_mb=ns.cache_mb,
     )

@@ -34,7 +34,9 @@ from .config import SimulatorConfig
 from .data import Cold, Dataset, Filters, Selection, cached_only, day_window
 
 ENDPOINTS = ("list", "search", "export", "single", "recent")
-FAULT_KINDS = ("status", "slow", "drop", "truncate")
+FAULT_KINDS = ("status", "slow", "drop", "truncate", "undercount")
+#: Kinds that combine with any other fault on the same request.
+_MODIFIERS = ("slow", "undercount")
 MAX_PER_PAGE = 100
 MAX_LIMIT = 1000
 _INT = re.compile(r"^[0-9]{1,9}$")
@@ -73,7 +75,10 @@ class Fault:
     :param kind: ``status`` (answer ``status`` with a JSON error, ``Retry-After`` if ``retry_after``),
         ``slow`` (wait ``delay`` seconds before answering), ``drop`` (close the connection after
         ``after_bytes`` bytes of the body), ``truncate`` (list/search: drop the last ``records`` records of
-        the page's ``data`` while ``pagination`` still counts them: a page that comes back short).
+        the page's ``data`` while ``pagination`` still counts them: a page that comes back short),
+        ``undercount`` (list/search: ``pagination.total`` is ``records`` lower, ``pages``/``has_next`` agree
+        with it and the listing stops there, so ``records`` calls are never served; ``summary`` still
+        counts every call). ``slow`` and ``undercount`` combine with another fault on the same request.
     :param endpoint: ``list``, ``search``, ``export``, ``single``, ``recent`` or ``*``.
     :param page: only requests for this ``page`` (list/search).
     """
@@ -97,8 +102,8 @@ class Fault:
             raise ValueError(f"fault status must be a 4xx or 5xx code, got {self.status}")
         if self.times is not None and self.times < 1:
             raise ValueError("fault times must be >= 1 (or None for until cleared)")
-        if self.kind == "truncate" and self.endpoint not in ("list", "search", "*"):
-            raise ValueError("a truncate fault applies to the list and search endpoints only")
+        if self.kind in ("truncate", "undercount") and self.endpoint not in ("list", "search", "*"):
+            raise ValueError(f"a {self.kind} fault applies to the list and search endpoints only")
         if self.delay < 0 or self.after_bytes < 0 or self.records < 0:
             raise ValueError("fault delay and after_bytes must not be negative")
 
@@ -156,15 +161,16 @@ class SimState:
             self.faults.clear()
 
     def take_faults(self, endpoint: str, page: int | None) -> list[Fault]:
-        """The faults that apply to this request (all matching ``slow``, then the first status/drop)."""
+        """The faults that apply to this request (all matching ``slow``/``undercount``, then the first
+        status/drop/truncate)."""
         chosen: list[Fault] = []
         with self.lock:
             terminal = False
             for f in list(self.faults):
-                if not f.matches(endpoint, page) or (f.kind != "slow" and terminal):
+                if not f.matches(endpoint, page) or (f.kind not in _MODIFIERS and terminal):
                     continue
                 chosen.append(f)
-                terminal = terminal or f.kind != "slow"
+                terminal = terminal or f.kind not in _MODIFIERS
                 if f.times is not None:
                     f.times -= 1
                     if f.times <= 0:
@@ -278,19 +284,20 @@ def _page_positions(n: int, page: int, per_page: int, drift: bool) -> tuple[np.n
     return n - 1 - j, pages
 
 
-def _list_body(state: SimState, endpoint: str, q: dict[str, str]) -> bytes:
+def _list_body(state: SimState, endpoint: str, q: dict[str, str], undercount: int = 0) -> bytes:
     f, echo = parse_filters(state, q)
     page = _int(q, "page", 1, 1)
     per_page = _int(q, "per_page", 20, 1, MAX_PER_PAGE)
     now = state.now_epoch
     ds = state.dataset
     sel = ds.select(f, now)
-    pos, pages = _page_positions(len(sel), page, per_page, state.config.duplicate_across_pages)
+    listed = max(0, len(sel) - undercount)  # an undercount drops the newest calls from the listing
+    pos, pages = _page_positions(listed, page, per_page, state.config.duplicate_across_pages)
     data = ds.json_records(sel.days[pos], sel.rows[pos], now) if len(pos) else []
     pagination = {
         "page": page,
         "per_page": per_page,
-        "total": len(sel),
+        "total": listed,
         "pages": pages,
         "has_next": page < pages,
         "has_prev": page > 1,
@@ -386,6 +393,7 @@ def create_app(config: SimulatorConfig | None = None, state: SimState | None = N
                 page = int(q["page"])
             drop = None
             short_by = 0
+            undercount = 0
             for f in state.take_faults(endpoint, page):
                 if f.kind == "slow":
                     await asyncio.sleep(f.delay)
@@ -397,6 +405,8 @@ def create_app(config: SimulatorConfig | None = None, state: SimState | None = N
                     raise ApiError(f.status, f"injected fault: HTTP {f.status}", headers)
                 elif f.kind == "truncate":
                     short_by = f.records
+                elif f.kind == "undercount":
+                    undercount = f.records
                 else:
                     drop = f.after_bytes
             if endpoint == "export":
@@ -414,7 +424,7 @@ def create_app(config: SimulatorConfig | None = None, state: SimState | None = N
                     headers={"Content-Disposition": 'attachment; filename="cdrs.csv"'},
                 )
             if endpoint in ("list", "search"):
-                fn, args = _list_body, (state, endpoint, q)
+                fn, args = _list_body, (state, endpoint, q, undercount)
             elif endpoint == "recent":
                 fn, args = _recent_body, (state, q)
             else:

@@ -11,6 +11,24 @@ from zoneinfo import ZoneInfo
 IST = ZoneInfo("Asia/Kolkata")
 TIMEZONES = ("UTC", "Asia/Kolkata")
 _AUTH_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+#: How a malformed record is served. Each kind has a JSON (list/search) and a CSV (export) form:
+#: ``wrong_type``: duration is "abc"; ``missing_field``: hangup_cause absent (an empty CSV cell);
+#: ``bad_shape``: JSON an array of the values instead of an object, CSV one cell too many;
+#: ``short_row``: JSON a bare string, CSV the row cut after half its cells;
+#: ``invalid_utf8``: a 0xFF byte inside caller_id_name; ``oversized``: failure_reason of
+#: ``malformed_field_bytes`` bytes; ``non_finite``: mos NaN and jitter Infinity (CSV ``NaN``, ``inf``);
+#: ``start_1970`` / ``start_2099``: start_time on 1 January of that year.
+MALFORMED_KINDS = (
+    "wrong_type",
+    "missing_field",
+    "bad_shape",
+    "short_row",
+    "invalid_utf8",
+    "oversized",
+    "non_finite",
+    "start_1970",
+    "start_2099",
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +50,10 @@ class SimulatorConfig:
     :param updated_fraction: share of calls that get a later ``updated_at`` with changed values.
     :param duplicate_across_pages: list/search repeat one record on two consecutive pages.
     :param extra_field: name of an undocumented field added to every record (JSON and CSV).
-    :param malformed_records: per day, records with a wrong type or a missing field.
+    :param malformed_records: per day, records served malformed, taking ``malformed_kinds`` in turn.
+    :param malformed_kinds: which kinds of malformed record (see :data:`MALFORMED_KINDS`).
+    :param malformed_field_bytes: the size of the ``oversized`` kind's field (default 10 MiB: longer than two of a
+        CSV reader's usual block).
     :param hostile_records: per day, records whose free-text fields hold legal but hostile values: thousands
         of characters, HTML markup, spreadsheet formulas, control characters, phone numbers inside other
         fields (see ``data.HOSTILE_VALUES``). Their uuid, direction, caller number, currency, times and numbers
@@ -56,6 +77,8 @@ class SimulatorConfig:
     extra_field: str | None = None
     malformed_records: int = 0
     hostile_records: int = 0
+    malformed_kinds: tuple[str, ...] = ("wrong_type", "missing_field")
+    malformed_field_bytes: int = 10 << 20
     api_retention_days: int | None = None
     cache_mb: int = 256
 
@@ -84,6 +107,13 @@ class SimulatorConfig:
             )
         if self.hostile_records < 0 or self.hostile_records > self.calls_per_day:
             raise ValueError(f"hostile_records must be within [0, calls_per_day], got {self.hostile_records}")
+        unknown = [k for k in self.malformed_kinds if k not in MALFORMED_KINDS]
+        if unknown or not self.malformed_kinds:
+            raise ValueError(
+                f"malformed_kinds must be some of {MALFORMED_KINDS}, got {self.malformed_kinds!r}"
+            )
+        if self.malformed_field_bytes < 1:
+            raise ValueError("malformed_field_bytes must be >= 1")
         if self.extra_field is not None and not re.match(r"^[a-z_][a-z0-9_]*$", self.extra_field):
             raise ValueError(f"extra_field must be a snake_case name, got {self.extra_field!r}")
         if self.api_retention_days is not None and self.api_retention_days < 1:

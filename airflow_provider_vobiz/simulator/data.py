@@ -16,6 +16,7 @@ Ids are ``ID_BASE + day_index * calls_per_day + position``, so id order is start
 from __future__ import annotations
 
 import io
+import json
 import math
 import threading
 from collections import OrderedDict
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 import numpy as np
 import orjson
@@ -256,7 +258,8 @@ class DayCore:
         if not cfg.malformed_records or not n:
             return {}
         rows = _rng(cfg.seed, d, 3).choice(n, size=min(n, cfg.malformed_records), replace=False)
-        return {int(row): j % 2 for j, row in enumerate(sorted(rows))}
+        kinds = cfg.malformed_kinds
+        return {int(row): kinds[j % len(kinds)] for j, row in enumerate(sorted(rows))}
 
     @staticmethod
     def _hostile(cfg: SimulatorConfig, d: int, n: int) -> frozenset[int]:
@@ -448,14 +451,16 @@ class Block:
     def __init__(
         self,
         table: pa.Table,
-        malformed: dict[int, int],
+        malformed: dict[int, str],
         extra: str | None,
+        field_bytes: int = 10 << 20,
         hostile: frozenset[int] = frozenset(),
     ) -> None:
         self.table = table
         self.malformed = malformed  # local row -> kind
         self.hostile = hostile  # local rows holding HOSTILE_VALUES
         self.extra = extra
+        self.field_bytes = field_bytes
         self._csv: tuple[bytes, np.ndarray, np.ndarray] | None = None
         self._json: tuple[memoryview, np.ndarray] | None = None
 
@@ -499,12 +504,7 @@ class Block:
             for j, row in enumerate(local_rows.tolist()):
                 kind = self.malformed.get(row)
                 if kind is not None:
-                    rec = orjson.loads(out[j])
-                    if kind == 0:
-                        rec["duration"] = "abc"
-                    else:
-                        del rec["hangup_cause"]
-                    out[j] = orjson.dumps(rec)
+                    out[j] = _malformed_json(out[j], kind, self.field_bytes)
         if self.hostile:
             for j, row in enumerate(local_rows.tolist()):
                 if row in self.hostile:  # escaped by orjson: the fast path assumes text needing none
@@ -517,17 +517,6 @@ class Block:
         """The block as CSV lines (no header), with each line's start and end offsets."""
         if self._csv is None:
             t = self.table
-            if self.malformed:
-                rows = np.array(sorted(self.malformed))
-                kinds = np.array([self.malformed[r] for r in rows])
-                m0 = np.zeros(t.num_rows, dtype=bool)
-                m0[rows[kinds == 0]] = True
-                m1 = np.zeros(t.num_rows, dtype=bool)
-                m1[rows[kinds == 1]] = True
-                dur = pc.if_else(pa.array(m0), pa.scalar("abc"), t.column("duration").cast(pa.string()))
-                hc = pc.if_else(pa.array(m1), pa.scalar(None, pa.string()), t.column("hangup_cause"))
-                t = t.set_column(t.schema.get_field_index("duration"), "duration", dur)
-                t = t.set_column(t.schema.get_field_index("hangup_cause"), "hangup_cause", hc)
             if self.hostile:
                 mask = np.zeros(t.num_rows, dtype=bool)
                 mask[sorted(self.hostile)] = True
@@ -544,12 +533,30 @@ class Block:
                 buf = io.BytesIO()
                 pacsv.write_csv(t, buf, pacsv.WriteOptions(include_header=False, batch_size=8192))
             data = buf.getvalue()
+            if self.malformed:
+                data = self._malform_lines(data)
             ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
             starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
             if len(ends) != t.num_rows:  # values never contain newlines; guard the offsets anyway
                 raise RuntimeError("CSV rendering produced an unexpected number of lines")
             self._csv = (data, starts, ends)
         return self._csv
+
+    def _malform_lines(self, data: bytes) -> bytes:
+        """The rendered CSV with each malformed row's line replaced by its malformed form."""
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+        starts = np.concatenate(([0], ends[:-1]))
+        pieces, at = [], 0
+        names = self.table.column_names
+        for row in sorted(self.malformed):
+            a, b = int(starts[row]), int(ends[row])
+            pieces += [
+                data[at:a],
+                _malformed_csv(data[a : b - 1], names, self.malformed[row], self.field_bytes),
+            ]
+            at = b - 1  # keep the newline
+        pieces.append(data[at:])
+        return b"".join(pieces)
 
     def csv_rows(self, local_rows: np.ndarray) -> bytes | memoryview:
         data, starts, ends = self.csv()
@@ -563,6 +570,68 @@ class Block:
         shift = np.repeat(s - np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
         idx = shift + np.arange(int(lens.sum()))
         return np.frombuffer(data, dtype=np.uint8)[idx].tobytes()
+
+
+_PLACEHOLDER = "\x00malformed\x00"
+
+
+def _malformed_json(record: bytes, kind: str, field_bytes: int) -> bytes:
+    """One record's JSON text, malformed as ``kind`` (config.MALFORMED_KINDS); raw bytes where JSON's own
+    encoder would refuse (NaN, bytes that are not UTF-8)."""
+    rec = orjson.loads(record)
+    raw: dict[str, bytes] = {}
+    if kind == "wrong_type":
+        rec["duration"] = "abc"
+    elif kind == "missing_field":
+        del rec["hangup_cause"]
+    elif kind == "bad_shape":
+        return orjson.dumps(list(rec.values()))
+    elif kind == "short_row":
+        return orjson.dumps(",".join("" if v is None else str(v) for v in rec.values()))
+    elif kind == "invalid_utf8":
+        raw["caller_id_name"] = orjson.dumps(rec["caller_id_name"])[:-1] + b'\xff"'
+    elif kind == "oversized":
+        rec["failure_reason"] = "R" * field_bytes
+    elif kind == "non_finite":
+        raw["mos"], raw["jitter"] = b"NaN", b"Infinity"
+    else:  # start_1970 / start_2099
+        rec["start_time"] = f"{kind[-4:]}-01-01T00:00:00Z"
+    out = orjson.dumps({**rec, **dict.fromkeys(raw, _PLACEHOLDER)})
+    for name, value in raw.items():
+        out = out.replace(
+            b'"' + name.encode() + b'":' + orjson.dumps(_PLACEHOLDER), b'"' + name.encode() + b'":' + value
+        )
+    return out
+
+
+def _parse_served(record: bytes) -> Any:
+    try:
+        return orjson.loads(record)
+    except orjson.JSONDecodeError:  # NaN, or bytes that are not UTF-8: as a lenient client reads them
+        return json.loads(record.decode("utf-8", "surrogateescape"))
+
+
+def _malformed_csv(line: bytes, names: list[str], kind: str, field_bytes: int) -> bytes:
+    """One unquoted CSV line (no newline), malformed as ``kind`` (config.MALFORMED_KINDS)."""
+    cells = line.split(b",")
+    col = {n: i for i, n in enumerate(names)}
+    if kind == "wrong_type":
+        cells[col["duration"]] = b"abc"
+    elif kind == "missing_field":
+        cells[col["hangup_cause"]] = b""
+    elif kind == "bad_shape":
+        cells.append(b"surplus")
+    elif kind == "short_row":
+        cells = cells[: len(cells) // 2]
+    elif kind == "invalid_utf8":
+        cells[col["caller_id_name"]] += b"\xff"
+    elif kind == "oversized":
+        cells[col["failure_reason"]] = b"R" * field_bytes
+    elif kind == "non_finite":
+        cells[col["mos"]], cells[col["jitter"]] = b"NaN", b"inf"
+    else:
+        cells[col["start_time"]] = f"{kind[-4:]}-01-01T00:00:00Z".encode()
+    return b",".join(cells)
 
 
 class Dataset:
@@ -813,7 +882,7 @@ class Dataset:
         table = pa.table([cols[x] for x in names_], names=names_)
         mal = {row - lo: kind_ for row, kind_ in c.malformed.items() if lo <= row < hi}
         hostile = frozenset(row - lo for row in c.hostile if lo <= row < hi)
-        return Block(table, mal, cfg.extra_field, hostile)
+        return Block(table, mal, cfg.extra_field, cfg.malformed_field_bytes, hostile)
 
     def json_records(self, days: np.ndarray, rows: np.ndarray, now: int) -> list[bytes]:
         """The served JSON text of the records at (day, row) pairs, in the given order."""
@@ -828,8 +897,9 @@ class Dataset:
             i = j
         return out
 
-    def dicts(self, days: np.ndarray, rows: np.ndarray, now: int) -> list[dict]:
-        return [orjson.loads(b) for b in self.json_records(days, rows, now)]
+    def dicts(self, days: np.ndarray, rows: np.ndarray, now: int) -> list[Any]:
+        """The records as parsed from their served JSON (a malformed one may be a list or a string)."""
+        return [_parse_served(b) for b in self.json_records(days, rows, now)]
 
     def csv_chunks(self, sel: Selection, now: int, chunk: int = 1 << 20) -> Iterator[bytes | memoryview]:
         """The selection as CSV lines in ascending order, in chunks of about ``chunk`` bytes.

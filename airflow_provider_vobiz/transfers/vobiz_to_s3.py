@@ -12,7 +12,7 @@ from airflow.sdk import BaseOperator
 from airflow_provider_vobiz.cdr.window import parse_day, zone
 from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, DEFAULT_TIMEZONE, DEFAULT_VOBIZ_CONN_ID
 from airflow_provider_vobiz.lake.access import LakeAccessMixin
-from airflow_provider_vobiz.lake.ingest import METHODS, IngestError, ingest_day
+from airflow_provider_vobiz.lake.ingest import DEFAULT_MAX_REJECT_RATIO, METHODS, IngestError, ingest_day
 from airflow_provider_vobiz.links.lake import PARTITION_URL_XCOM_KEY, VobizPartitionLink, partition_url
 
 if TYPE_CHECKING:
@@ -26,8 +26,12 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
 
     The day is ``call_date`` when given, else the data interval's start in ``timezone``. The query is padded
     by ``pad_days`` on each side; exactly the calls whose ``start_time`` falls in the day (in ``timezone``)
-    are kept, each once (latest ``updated_at``), sorted by ``start_time, uuid``. The records read must equal
-    the API's ``pagination.total`` for the same query, or the task fails and publishes nothing. A re-run
+    are kept, each once (latest ``updated_at``), sorted by ``start_time, uuid``. The distinct records read
+    must equal the API's ``pagination.total`` and an independent count (the ``summary`` of a second query,
+    the export's row count), or the task fails naming the difference and publishes nothing. A record that
+    cannot be stored (bad CSV row, invalid UTF-8, a value over its size limit, a non-finite number, an
+    implausible start_time) is quarantined with its reason and masked phone numbers; the task fails only
+    when rejects exceed ``max_reject_ratio`` of the records read. A re-run
     with unchanged data (and parts that still match the manifest) leaves the partition untouched; changed
     data replaces it as a whole, with one conditional manifest write as the commit point, and is recorded in
     the manifest's history. One run publishes a day at a time: another run of the same day waits for it, and
@@ -44,6 +48,8 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
     :param account_id: the partition's account; default: the connection's Auth ID. (templated)
     :param max_api_age_days: how many days back the API keeps CDRs; an older day fails with a clear
         message before any request. None: not checked. (templated)
+    :param max_reject_ratio: share of the records read (0 to 1) that may be quarantined before the task
+        fails instead of publishing the day without them; default 0.01. (templated)
     :param per_page: page size of the ``list`` method (max 100).
     :param memory_limit: DuckDB's memory limit while deduplicating (it spills to disk beyond).
     """
@@ -58,6 +64,7 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
         "call_date",
         "account_id",
         "max_api_age_days",
+        "max_reject_ratio",
     )
     ui_color = "#e3f1fb"
     operator_extra_links = (VobizPartitionLink(),)
@@ -74,6 +81,7 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
         call_date: str | dt.date | None = None,
         account_id: str | None = None,
         max_api_age_days: int | str | None = None,
+        max_reject_ratio: float | str = DEFAULT_MAX_REJECT_RATIO,
         per_page: int = 100,
         memory_limit: str = "192MB",
         **kwargs: Any,
@@ -88,6 +96,7 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
         self.call_date = call_date
         self.account_id = account_id
         self.max_api_age_days = max_api_age_days
+        self.max_reject_ratio = max_reject_ratio
         self.per_page = per_page
         self.memory_limit = memory_limit
 
@@ -117,6 +126,12 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
         account_id = str(self.account_id or self.hook.auth_id)
         max_age = None if self.max_api_age_days in (None, "", "None") else int(self.max_api_age_days)
         try:
+            max_reject_ratio = float(self.max_reject_ratio)
+        except (TypeError, ValueError):
+            raise IngestError(
+                f"max_reject_ratio must be a number within [0, 1], got {self.max_reject_ratio!r}"
+            ) from None
+        try:
             summary = ingest_day(
                 self.hook,
                 self.storage,
@@ -131,6 +146,7 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
                 memory_limit=self.memory_limit,
                 # A retry of this task takes over the lease a killed try left (other runs wait for it).
                 owner=_task_owner(context),
+                max_reject_ratio=max_reject_ratio,
             )
         except VobizBadRequestError as err:
             raise IngestError(

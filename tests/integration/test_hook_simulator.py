@@ -330,12 +330,13 @@ def test_a_short_page_trips_the_invariant(conn):
     text = str(err.value)
     total = hook.last_iteration.api_total
     assert f"pagination.total was {total}" in text
-    assert re.search(r"yielded \d+ records", text) and "difference -" in text
+    assert re.search(r"yielded \d+ distinct records", text) and "difference -" in text
     assert "page 2 expected 100 got" in text
     assert not hook.last_iteration.complete
 
 
-def test_duplicates_across_pages_are_counted(simulator_factory, monkeypatch):
+def _drifting_server(simulator_factory, monkeypatch):
+    """One day of 250 calls whose listing repeats a record at a page boundary (pagination drift)."""
     server = simulator_factory(
         auth_id=AUTH_ID,
         auth_token=TOKEN,
@@ -345,6 +346,11 @@ def test_duplicates_across_pages_are_counted(simulator_factory, monkeypatch):
         duplicate_across_pages=True,
     )
     monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_DEFAULT", server.conn_json())
+    return server
+
+
+def test_duplicates_across_pages_are_counted(simulator_factory, monkeypatch):
+    _drifting_server(simulator_factory, monkeypatch)
     with _hook() as hook:
         records = list(hook.iter_records(start_date=DAY1, end_date=DAY1))
         stats = hook.last_iteration
@@ -354,6 +360,20 @@ def test_duplicates_across_pages_are_counted(simulator_factory, monkeypatch):
     assert stats.duplicates == 1 == len(records) - len(unique)
     assert stats.duplicate_uuids[0] in unique
     assert stats.pages == 3
+
+
+def test_a_repeat_plus_a_short_page_is_a_missing_call(simulator_factory, monkeypatch):
+    """records == pagination.total, yet one call is missing: the distinct count catches it."""
+    server = _drifting_server(simulator_factory, monkeypatch)
+    server.add_fault(kind="truncate", records=1, times=1, endpoint="list", page=3)
+    with _hook() as hook, pytest.raises(VobizPaginationError) as err:
+        list(hook.iter_records(start_date=DAY1, end_date=DAY1))
+    stats = hook.last_iteration
+    assert stats.records == stats.api_total == 250 and stats.unique_records == 249
+    text = str(err.value)
+    assert "249 distinct records (250 rows, 1 repeated: " in text
+    assert "pagination.total was 250: 1 missing (difference -1)" in text
+    assert not stats.complete
 
 
 # ---------------------------------------------------------------- errors and security

@@ -16,15 +16,23 @@ from airflow_provider_vobiz.cdr.normalize import (
     iter_csv_batches,
     type_record,
 )
-from airflow_provider_vobiz.cdr.schema import API_FIELD_NAMES, FILE_SCHEMA
+from airflow_provider_vobiz.cdr.schema import API_FIELD_NAMES, FILE_SCHEMA, PHONE_FIELDS
+from airflow_provider_vobiz.privacy import mask_value
 from tests.fixtures.lake_records import ACCOUNT, make_record
 
 START = dt.datetime(2026, 5, 11, 6, 59, 26, tzinfo=dt.timezone.utc)
 
 
+#: start_times a record of the tests' query may have (a 1970 or 2099 one is quarantined).
+PLAUSIBLE = (START - dt.timedelta(days=3), START + dt.timedelta(days=3))
+
+
 def _normalizer():
-    rejects: list[tuple[dict, str]] = []
-    return Normalizer(ACCOUNT, on_reject=lambda rec, why: rejects.append((rec, why))), rejects
+    rejects: list[tuple[object, str]] = []
+    norm = Normalizer(
+        ACCOUNT, on_reject=lambda rec, why: rejects.append((rec, why)), plausible_starts=PLAUSIBLE
+    )
+    return norm, rejects
 
 
 def test_json_records_get_the_file_schema_and_real_types():
@@ -70,9 +78,16 @@ def test_missing_documented_field_is_null_and_counted():
         ("uuid", None, "uuid is missing"),
         ("start_time", None, "start_time is missing"),
         ("account_id", "MA_OTHER", "account_id 'MA_OTHER' is not the partition's account"),
+        ("mos", float("nan"), "mos: expected a finite number, got nan"),
+        ("jitter", float("inf"), "jitter: expected a finite number, got inf"),
+        ("failure_reason", "R" * 5000, "failure_reason: 5000 bytes, over the 1024-byte limit"),
+        ("caller_id_number", "+91" + "9" * 40, "caller_id_number: 43 bytes, over the 32-byte limit"),
+        ("caller_id_name", "Unknown\udcff", "caller_id_name: invalid UTF-8"),
+        ("start_time", "1970-01-01T00:00:00Z", "start_time 1970-01-01T00:00:00+00:00 is far outside"),
+        ("start_time", "2099-01-01T00:00:00Z", "start_time 2099-01-01T00:00:00+00:00 is far outside"),
     ],
 )
-def test_a_record_that_cannot_be_typed_is_rejected_and_the_rest_kept(field, value, reason):
+def test_a_record_that_cannot_be_stored_is_quarantined_masked_and_the_rest_kept(field, value, reason):
     norm, rejects = _normalizer()
     recs = [make_record(i, START) for i in range(5)]
     recs[2][field] = value
@@ -82,8 +97,19 @@ def test_a_record_that_cannot_be_typed_is_rejected_and_the_rest_kept(field, valu
     assert len(rejects) == 1
     raw, why = rejects[0]
     assert why.startswith(reason)
-    assert raw == recs[2]  # the raw record, as received
+    # The record as received, its phone numbers masked to their last four digits, a huge value cut.
+    masked = mask_value(recs[2])
+    assert not any(recs[2].get(k) and recs[2][k] in json.dumps(raw) for k in PHONE_FIELDS)
+    if isinstance(value, str) and len(value) > 1000:
+        assert raw.pop(field) == value[:200] + f"... [{len(value)} characters]"
+        masked.pop(field)
+    assert raw == masked
+    assert (
+        raw["caller_id_number"].startswith("••••")
+        and "+9198" not in json.dumps(raw, ensure_ascii=False) + why
+    )
     assert norm.rejected == 1 and norm.records_read == 5
+    assert norm.stats()["reject_reasons"] == {field: 1}
 
 
 def test_slow_path_types_like_the_fast_path():
@@ -157,3 +183,77 @@ def test_empty_csv_gives_no_batches(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text(",".join(API_FIELD_NAMES) + "\n")
     assert list(iter_csv_batches(str(path))) == []
+
+
+# -- quarantine: the shapes of bad record, JSON and CSV alike ---------------------------------------------
+def test_a_list_element_that_is_not_an_object_is_quarantined():
+    norm, rejects = _normalizer()
+    good = [make_record(i, START) for i in range(3)]
+    batch = norm.from_records([good[0], list(good[1].values()), "9198000000001,+919800000001", None, good[2]])
+    assert batch.num_rows == 2 and norm.records_read == 5 and norm.rejected == 3
+    reasons = [why for _, why in rejects]
+    assert reasons == [
+        "record: expected a JSON object, got an array",
+        "record: expected a JSON object, got a string",
+        "record: expected a JSON object, got null",
+    ]
+    assert rejects[0][0][5] == "••••0001"  # the array's caller_id_number, masked
+    assert rejects[1][0] == "••••0001,••••0001"
+
+
+def test_csv_rows_of_the_wrong_width_are_quarantined_by_the_reader(tmp_path):
+    recs = [make_record(i, START) for i in range(4)]
+    path = tmp_path / "export.csv"
+    _write_csv(path, recs, list(API_FIELD_NAMES))
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].rstrip(b"\r\n") + b",surplus\n"  # record 1: one cell too many
+    lines[3] = b",".join(lines[3].split(b",")[:10]) + b"\n"  # record 2: too few
+    path.write_bytes(b"".join(lines))
+    norm, rejects = _normalizer()
+    names = list(API_FIELD_NAMES)
+    out = [
+        norm.from_csv_batch(b)
+        for b in iter_csv_batches(str(path), invalid_row_handler=norm.invalid_row_handler(names))
+    ]
+    assert [u for b in out for u in b.column("uuid").to_pylist()] == [recs[0]["uuid"], recs[3]["uuid"]]
+    assert norm.records_read == 4 and norm.rejected == 2
+    by_uuid = {raw["uuid"]: (raw, why) for raw, why in rejects}
+    raw, why = by_uuid[recs[1]["uuid"]]
+    assert why == f"row: {len(names) + 1} cells, the header has {len(names)}"
+    assert raw["_surplus_cells"] == ["surplus"] and raw["caller_id_number"] == "••••0001"
+    assert by_uuid[recs[2]["uuid"]][1] == f"row: 10 cells, the header has {len(names)}"
+
+
+def test_lines_the_fast_reader_cannot_take_are_quarantined_first(tmp_path):
+    from airflow_provider_vobiz.cdr.normalize import quarantine_unreadable_rows
+
+    recs = [make_record(i, START) for i in range(4)]
+    path = tmp_path / "export.csv"
+    _write_csv(path, recs, list(API_FIELD_NAMES))
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(b"919800000000,", b"919800000000\xff,", 1)  # caller_id_name not UTF-8
+    name_at = list(API_FIELD_NAMES).index("failure_reason")
+    cells = lines[3].rstrip(b"\r\n").split(b",")
+    cells[name_at] = b"R" * (10 << 20)  # over two of the reader's 4 MiB blocks
+    lines[3] = b",".join(cells) + b"\n"
+    path.write_bytes(b"".join(lines))
+    norm, rejects = _normalizer()
+    with pytest.raises(pa.ArrowInvalid):  # what the fast path meets
+        list(iter_csv_batches(str(path), invalid_row_handler=norm.invalid_row_handler(list(API_FIELD_NAMES))))
+    norm, rejects = _normalizer()
+    clean = tmp_path / "clean.csv"
+    names = quarantine_unreadable_rows(str(path), str(clean), norm)
+    kept = [
+        u
+        for b in iter_csv_batches(str(clean), names=names)
+        for u in norm.from_csv_batch(b)["uuid"].to_pylist()
+    ]
+    assert kept == [recs[1]["uuid"], recs[3]["uuid"]]
+    assert norm.records_read == 4
+    assert [why for _, why in rejects] == [
+        "caller_id_name: invalid UTF-8",
+        f"failure_reason: {10 << 20} bytes, over the 1024-byte limit",
+    ]
+    name = rejects[0][0]["caller_id_name"]  # the undecodable byte stays visible, the number does not
+    assert name.startswith("••••0000") and sum(c.isdigit() for c in name) == 4
+    assert len(json.dumps(rejects[1][0])) < 5000
