@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check "pip==$(PIP_VERSION)"
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c requirements/constraints.txt -e ".[dev]"
-	@# An egg-info beside the sources makes Airflow see the entry points twice (airflow3.md §1).
+	@# An egg-info beside the sources makes Airflow see the entry points twice (docs/architecture.md).
 	@rm -rf *.egg-info
 	@touch $(STAMP)
 

@@ -18,7 +18,7 @@ def get_provider_info() -> dict:
     """Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point.
 
     The UI plugin is registered through the ``airflow.plugins`` entry point only: listing it here too makes
-    Airflow load it twice (shared/reference/airflow3.md §1).
+    Airflow load it twice.
     """
     return {
         "package-name": "airflow-provider-vobiz",

@@ -39,7 +39,7 @@ MAX_REJECT_RATIO = config.number_setting_template(
 @dag(
     dag_id=config.INGEST_DAG_ID,
     description="Daily Vobiz CDRs into the Parquet lake on S3, validated with Great Expectations",
-    # A data-interval timetable: Airflow 3's @daily has a zero-length interval (airflow3.md §3).
+    # A data-interval timetable: Airflow 3's @daily has a zero-length interval.
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone=config.DEFAULT_TIMEZONE),
     start_date=pendulum.datetime(2026, 1, 1, tz=config.DEFAULT_TIMEZONE),
     catchup=False,
@@ -130,7 +130,9 @@ def vobiz_cdr_ingest():
 
     extracted = ingest_day.expand_kwargs(plan_days())
 
-    @task(outlets=[CDR_PARTITIONS_ALIAS])
+    # One announce at a time across runs: concurrent first events through the alias race in Airflow's own
+    # alias-to-asset insert (a unique violation that fails a task which had succeeded).
+    @task(outlets=[CDR_PARTITIONS_ALIAS], max_active_tis_per_dag=1)
     def announce(results: list[dict] | dict, lake_uri: str, *, outlet_events=None) -> list[dict]:
         """One Asset event per partition that is new or changed (the summary DAG listens)."""
         # With a single mapped day Airflow hands over that day's summary itself rather than a list of one.

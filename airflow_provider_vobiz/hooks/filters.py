@@ -151,7 +151,7 @@ def padded_date_range(day: date | str, pad_days: int = 1) -> dict[str, str]:
     The API does not document the timezone it reads dates in, nor whether ``end_date`` is inclusive. A day
     of calls in Asia/Kolkata starts at 18:30 UTC the day before, so asking for exactly that day can miss
     hours of calls. Padding by one day on each side contains the whole day under any reading; the cdr layer
-    then keeps exactly the records whose start_time falls in the day's window (shared/DESIGN.md §3).
+    then keeps exactly the records whose start_time falls in the day's window.
     """
     pad = _as_int("pad_days", pad_days)
     if pad < 0:

@@ -1,6 +1,6 @@
 """``_manifest.json``: what a published partition holds, where it came from, and its history.
 
-A manifest is a plain JSON object. Keys (DESIGN §4)::
+A manifest is a plain JSON object. Keys (docs/lake.md has the whole contract)::
 
     schema_version      CDR file schema version (cdr.schema.SCHEMA_VERSION)
     account_id, call_date, timezone

@@ -3,7 +3,7 @@
 Row groups hold exactly ``row_group_rows`` rows (the last one fewer), and nothing time-dependent goes into
 a file, so the same rows always give the same bytes and the same sha256. Encoding runs in a background
 thread (pyarrow releases the GIL while it encodes), overlapping the Parquet encode, the single slowest
-step (perf.md §A), with reading and sorting the next rows; a queue of one row group keeps memory bounded.
+step, with reading and sorting the next rows; a queue of one row group keeps memory bounded.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ def read_columns(storage: LakeStorage, keys: list[str], columns: tuple[str, ...]
 
     # Coalesce each row group's projected column chunks into a few large ranged GETs instead of one
     # request per chunk (15 columns x 8 row groups = 120 GETs for a 1M-call day): S3 has tens of ms to
-    # first byte per request, and moto reads the whole object for every ranged GET (perf.md §E). The
+    # first byte per request, and moto reads the whole object for every ranged GET. The
     # 1 MiB holes read in passing cost less than the round trips they save (1.4 s instead of 3.5-5.9 s).
     scan = ds.ParquetFragmentScanOptions(
         pre_buffer=True, cache_options=pa.CacheOptions(hole_size_limit=1 << 20, range_size_limit=64 << 20)
@@ -180,7 +180,7 @@ def _quiet_gx() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _without_gx_fingerprint() -> Iterator[bool]:
-    """Skip GX's md5 of the whole DataFrame (two thirds of its time at 1M rows, shared/reference/perf.md §F).
+    """Skip GX's md5 of the whole DataFrame (two thirds of its time at 1M rows).
 
     GX hashes every batch under 1 GB only to label it (``batch_markers.pandas_data_fingerprint``); the
     manifest's ``content_sha256`` (sha256 of the Parquet parts) already identifies what was validated. The
@@ -355,7 +355,7 @@ def reconciliation_checks(manifest: dict[str, Any]) -> list[CheckResult]:
     )
     if api_total is None or records_read is None:
         check.error = "the manifest has no reconciliation figures (api_total, records_read)"
-    # Malformed records are quarantined, not lost (DESIGN §8); the day is then incomplete evidence, which
+    # Malformed records are quarantined, not lost; the day is then incomplete evidence, which
     # people must see, but the record itself is kept, so it is a warning rather than a failure.
     rejected = (manifest.get("rejects") or {}).get("count") or 0
     quarantine = CheckResult(

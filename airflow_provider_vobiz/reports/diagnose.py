@@ -1,6 +1,6 @@
 """Hangup diagnosis: what a CDR's ending means, who ended it, why, and what to check next.
 
-The API documentation's diagnosis guide (shared/reference/vobiz-cdr-api.md, "Diagnose a hangup_cause")
+The API documentation's diagnosis guide ("Diagnose a hangup_cause")
 asks for: what it means, who hung up (``hangup_source``), the likely root cause (from the code, failure
 fields, codec and quality figures), what to check next, the related fields to inspect, and a quality flag
 kept apart from the cause when MOS < 3.5, jitter > 30 ms or packet loss > 1%. This module answers it from

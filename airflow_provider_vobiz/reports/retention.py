@@ -1,7 +1,7 @@
 """TRAI retention inventory: does the lake hold every day of the retention window, intact?
 
 The Unified Licence amendment of 21 Dec 2021 requires the licensee to keep CDRs "for at least two years"
-(shared/reference/trai.md §1). For an as-of date ``T`` the window is ``T`` minus two *calendar* years up to
+(docs/retention.md). For an as-of date ``T`` the window is ``T`` minus two *calendar* years up to
 ``T - 1`` (731 days when it holds a 29 February). For each day the inventory states::
 
     status          present | missing | failed_quality | checksum_mismatch

@@ -1,6 +1,6 @@
 """The TRAI summary report: traffic, quality and conduct of one account per IST day and per month.
 
-Computed from the lake, never from the API (DESIGN §6, §11):
+Computed from the lake, never from the API (docs/architecture.md):
 
 1. :func:`collect_inputs` reads each day's ``_manifest.json`` (the inputs an auditor needs: hashes, quality,
    rejects, reconciliation, restatements) and lists its parts. Days without a manifest are *missing*.
@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 REPORT_NAME = "trai_summary"
 REPORT_TITLE = "TRAI summary report"
 
-#: Hangup classes (shared/reference/trai.md, "Conventions"); any other cause is class K.
+#: Hangup classes (docs/summary.md, "What it contains"); any other cause is class K.
 DEFAULT_HANGUP_CLASSES: dict[str, str] = {
     **dict.fromkeys(("USER_BUSY", "NO_ANSWER", "CALL_REJECTED", "REJECTED", "ORIGINATOR_CANCEL"), "U"),
     **dict.fromkeys(("INVALID_NUMBER", "UNALLOCATED_NUMBER"), "D"),

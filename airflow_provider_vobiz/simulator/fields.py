@@ -1,4 +1,4 @@
-"""The CDR fields as the public API documentation lists them (shared/reference/vobiz-cdr-api.md).
+"""The CDR fields as the public API documentation lists them.
 
 The simulator keeps its own copy on purpose and never imports the client side (``cdr``, ``hooks``, ``lake``):
 a server built from the client's code would agree with the client's mistakes.

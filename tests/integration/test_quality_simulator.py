@@ -1,6 +1,6 @@
 """A simulator day, ingested through the lake code, passes the shipped suite.
 
-The simulator is built independently of the client (DESIGN §11), so this is the suite checked against data
+The simulator is built independently of the client, so this is the suite checked against data
 it was not written next to: the documented hangup causes, ~48% answered, MOS/jitter/packet loss, INR costs.
 """
 

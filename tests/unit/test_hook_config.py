@@ -173,7 +173,7 @@ def test_settings_from_json_connection(monkeypatch):
 
 
 def test_settings_from_uri_connection_with_string_extras(monkeypatch):
-    # URI-form connections deliver extras as strings (airflow3.md §7).
+    # URI-form connections deliver extras as strings.
     monkeypatch.setenv(
         "AIRFLOW_CONN_VOBIZ_URI",
         f"vobiz://MA_URI:{TOKEN}@api.vobiz.ai/?timeout=7&max_retries=3&retry_budget_seconds=9&page_concurrency=2",

@@ -26,7 +26,7 @@ def test_matches_airflow_schema():
 
 
 def test_package_name_is_the_distribution_name():
-    # A mismatch makes every `airflow providers ...` command crash (airflow3.md §1).
+    # A mismatch makes every `airflow providers ...` command crash.
     assert get_provider_info()["package-name"] == "airflow-provider-vobiz"
 
 
@@ -75,7 +75,7 @@ def test_extra_links_are_operator_links():
 
 
 def test_plugin_is_not_in_provider_info():
-    # Listed in both places the plugin would register twice (airflow3.md §1).
+    # Listed in both places the plugin would register twice.
     assert "plugins" not in get_provider_info()
 
 

@@ -21,7 +21,7 @@ from airflow_provider_vobiz.quality.validate import (
 
 REPO = Path(__file__).resolve().parents[2]
 
-#: DESIGN §5's checks and the severity each has in the shipped suite.
+#: The checks docs/quality.md lists and the severity each has in the shipped suite.
 REQUIRED = {
     "uuid_not_null": "critical",
     "uuid_unique": "critical",

@@ -1,4 +1,4 @@
-"""The simulator stands apart from the client: no hooks, cdr, lake or Airflow imports (DESIGN.md §11)."""
+"""The simulator stands apart from the client: no hooks, cdr, lake or Airflow imports (docs/architecture.md)."""
 
 from __future__ import annotations
 
