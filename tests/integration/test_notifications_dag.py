@@ -78,7 +78,8 @@ def test_monthly_report_is_mailed_once_and_its_replacement_says_why(
     assert len(mail.received) == 2
     replacement = mail.received[1]
     assert "replaces an earlier version" in replacement.subject
-    assert f"day(s) now present: {SECOND.isoformat()}" in _text(replacement.body())
+    # The report's own account of what changed (its ``supersedes`` entry).
+    assert f"Why: {SECOND.isoformat()} published since" in _text(replacement.body())
 
 
 RETENTION_RUN = dict(
