@@ -47,6 +47,10 @@ def var_template(name: str, default: object) -> str:
     return "{{ var.value.get(" + repr(name) + ", " + repr(str(default)) + ") }}"
 
 
+#: The re-pull window the ingest uses, read at run time by the report operators (provisional or final).
+REPULL_DAYS_TEMPLATE = var_template(VAR_REPULL_DAYS, DEFAULT_REPULL_DAYS)
+
+
 def setting_template(param: str, variable: str, default: object) -> str:
     """A Jinja expression: DAG param ``param`` if set, else Variable ``variable``, else ``default``."""
     return "{{ params.%s or var.value.get(%r, %r) }}" % (param, variable, str(default))  # noqa: UP031

@@ -40,14 +40,19 @@ MIN_KEY_BYTES = 16
 MIN_RUN_DIGITS = 8
 
 _DIGITS = re.compile(r"\d")
-# Alternatives that are kept verbatim come first, so a UUID's last group, a date or a hash is never a "number".
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+# Alternatives kept verbatim come first, so a UUID's last group, a date, an IPv4 address, a hash or a decimal
+# figure is never a "number". A number is 8+ digits, with at most two separators (any space, including a
+# no-break space, or - _ / ( ) .) between two digits: "+91 (98765) 43210", "98765_43210", "919.876.543.210".
 _TEXT_RE = re.compile(
     r"(?P<keep>[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
     r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-    r"|\d{1,3}(?:\.\d{1,3}){3}"
-    # a hash (32+ hex digits, at least one a-f: md5, sha1, sha256): digits inside it are no number
-    r"|\b(?=[0-9A-Fa-f]*[A-Fa-f])[0-9A-Fa-f]{32,}\b)"
-    r"|(?P<number>\+?\d(?:[ -]?\d){" + str(MIN_RUN_DIGITS - 1) + ",})"
+    r"|(?<![\d.])" + _OCTET + r"(?:\." + _OCTET + r"){3}(?![\d.])"
+    # a hash (md5, sha1 or sha256 in hex, at least one a-f): digits inside it are no number
+    r"|\b(?=[0-9A-Fa-f]*[A-Fa-f])(?:[0-9A-Fa-f]{64}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{32})\b"
+    # a decimal figure: an amount (1234567.89) or a small measure (4.123456), not "98765.43210"
+    r"|(?<![\d.])(?:\d+\.\d{1,2}|\d{1,4}\.\d+)(?![\d.]))"
+    r"|(?P<number>\+?\d(?:[\s\-_/().]{0,2}\d){" + str(MIN_RUN_DIGITS - 1) + ",})"
 )
 
 
@@ -95,8 +100,8 @@ def hmac_token(number: str | None, key: bytes | str) -> str:
 
 
 def _run_key(run: str) -> str:
-    """A run found in text is tokenised without its separators: ``+91 98765 43210`` -> ``+919876543210``."""
-    return run.replace(" ", "").replace("-", "")
+    """A run found in text is tokenised without its separators: ``+91 (98765) 43210`` -> ``+919876543210``."""
+    return ("+" if run.startswith("+") else "") + "".join(_DIGITS.findall(run))
 
 
 def mask_value(value: Any, key: str = "") -> Any:

@@ -19,8 +19,9 @@ For every partition the report cites it prints one line:
   kept (``_manifests/{sha256}.json``) when it is;
 - ``repaired since``: the same content, its parts rewritten by a repair (the manifest's ``repairs`` entry);
 - ``missing``: the partition has no manifest any more (purged after retention, or never copied);
-- ``changed``: the bytes differ and no history entry explains it: the lake was altered outside the
-  publisher.
+- ``changed``: the bytes differ and no history entry explains it, or the manifest is no longer JSON: the
+  lake was altered outside the publisher;
+- ``unreadable``: the lake could not be read for that partition (the error follows, numbers masked).
 
 The exit status is 0 only when every partition is ``match``; 1 otherwise; 2 when the report itself cannot be
 read. Every hash is re-computable with ``sha256sum`` (docs/summary.md, "Hashes").
@@ -39,6 +40,7 @@ from typing import Any
 from airflow_provider_vobiz.lake.manifest import content_sha256
 from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.records import part_keys_of
+from airflow_provider_vobiz.privacy import mask_text
 
 MATCH = "match"
 RESTATED = "restated since"
@@ -46,6 +48,7 @@ RESTATED = "restated since"
 REPAIRED = "repaired since"
 MISSING = "missing"
 CHANGED = "changed"
+UNREADABLE = "unreadable"
 
 
 class ReportUnreadable(ValueError):
@@ -159,17 +162,24 @@ def cited_inputs(report: dict[str, Any]) -> list[dict[str, Any]]:
     ``content_sha256`` in ``days``.
     """
     if isinstance(report.get("inputs"), list):
-        return list(report["inputs"])
-    return [
-        {
-            "call_date": d["call_date"],
-            "manifest_sha256": d.get("manifest_sha256"),
-            "content_sha256": d["content_sha256"],
-            "row_count": d.get("rows"),
-        }
-        for d in report.get("days") or []
-        if d.get("content_sha256")
-    ]
+        cited = list(report["inputs"])
+    else:
+        cited = [
+            {
+                "call_date": d.get("call_date"),
+                "manifest_sha256": d.get("manifest_sha256"),
+                "content_sha256": d["content_sha256"],
+                "row_count": d.get("rows"),
+            }
+            for d in report.get("days") or []
+            if isinstance(d, dict) and d.get("content_sha256")
+        ]
+    for i, entry in enumerate(cited):
+        if not isinstance(entry, dict) or not isinstance(entry.get("call_date"), str):
+            raise ReportUnreadable(f"input {i + 1} of the report names no call_date: {str(entry)[:80]}")
+        if not (entry.get("manifest_sha256") or entry.get("content_sha256")):
+            raise ReportUnreadable(f"input {entry['call_date']} of the report cites no hash")
+    return cited
 
 
 def _replaced(manifest: dict[str, Any], cited: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | None:
@@ -197,8 +207,13 @@ def check_input(
     raw = lake.read(key)
     if raw is None:
         return InputCheck(day, MISSING, f"no {key}")
-    manifest = json.loads(raw)
     digest = sha256_hex(raw)
+    try:
+        manifest = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        manifest = None
+    if not isinstance(manifest, dict):
+        return InputCheck(day, CHANGED, f"{key} hashes to {digest} and is not a manifest (not a JSON object)")
     want_manifest = cited.get("manifest_sha256")
     same = (
         digest == want_manifest
@@ -253,7 +268,14 @@ def _rehash_parts(lake: LakeReader, account_id: str, day: str, manifest: dict[st
 
 def verify_report(report: dict[str, Any], lake: LakeReader, *, full: bool = False) -> list[InputCheck]:
     """One :class:`InputCheck` per partition the report cites, in the report's order."""
-    return [check_input(lake, report["account_id"], c, full=full) for c in cited_inputs(report)]
+    checks = []
+    for cited in cited_inputs(report):
+        try:
+            checks.append(check_input(lake, report["account_id"], cited, full=full))
+        except Exception as err:  # one unreadable partition must not hide the verdicts of the others
+            detail = mask_text(f"{type(err).__name__}: {err}")[:300]
+            checks.append(InputCheck(cited["call_date"], UNREADABLE, detail))
+    return checks
 
 
 def format_check(check: InputCheck) -> str:
@@ -277,10 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         report, raw, lake = open_report(args.report, args.aws_conn_id)
+        checks = verify_report(report, lake, full=args.full)
     except ReportUnreadable as err:
         print(f"verify: {err}", file=sys.stderr)
         return 2
-    checks = verify_report(report, lake, full=args.full)
     if args.json:
         for check in checks:
             print(json.dumps(asdict(check), sort_keys=True))

@@ -33,8 +33,9 @@ class Field:
     phone: bool = False
     #: Largest value accepted, in UTF-8 bytes (text fields; see :data:`TEXT_LIMITS`). A record with a longer
     #: value is quarantined: no real CDR field is that long, so it is a fault, and stored it would bloat
-    #: every reader's memory.
-    max_bytes: int = 256
+    #: every reader's memory. Free text is allowed thousands of characters (unusual but legal API text, such
+    #: as a long hangup cause, must reach the reports); identifiers and numbers get tight limits.
+    max_bytes: int = 8 * 1024
 
     @property
     def arrow(self) -> pa.Field:
@@ -87,10 +88,10 @@ FIELDS: tuple[Field, ...] = (
     Field("hangup_disposition", _S, False, "SIP hangup disposition, e.g. send_bye."),
     Field("hangup_source", _S, False, "Which party initiated the hangup (Caller, Callee, ...)."),
     Field("failure_code", _S, True, "Failure code if the call did not connect."),
-    Field("failure_reason", _S, True, "Human-readable failure reason.", max_bytes=1024),
+    Field("failure_reason", _S, True, "Human-readable failure reason.", max_bytes=16 * 1024),
     Field("bridge_uuid", _S, True, "UUID of the call bridge."),
     Field("sip_call_id", _S, False, "SIP-level Call-ID header value."),
-    Field("sip_user_agent", _S, False, "SIP User-Agent header value of the originating leg.", max_bytes=512),
+    Field("sip_user_agent", _S, False, "SIP User-Agent header value of the originating leg.", max_bytes=2048),
     Field("codec", _S, True, "Audio codec negotiated (PCMU, PCMA, opus)."),
     Field("mos", _F, False, "Mean Opinion Score, 1.0-5.0."),
     Field("jitter", _F, False, "Jitter in milliseconds."),
@@ -125,11 +126,11 @@ PHONE_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.phone)
 #: Size limits of the text the lake stores, in UTF-8 bytes: each text field's ``max_bytes``, and ``extra``.
 TEXT_LIMITS: dict[str, int] = {f.name: f.max_bytes for f in FIELDS if f.type == _S}
 #: The JSON text of undocumented fields, all together.
-EXTRA_MAX_BYTES = 16 * 1024
+EXTRA_MAX_BYTES = 64 * 1024
 TEXT_LIMITS[EXTRA_COLUMN] = EXTRA_MAX_BYTES
 #: One export CSV line: far above the sum of the field limits, far below the CSV reader's 4 MiB block (a
 #: longer line is quarantined before parsing, since the reader cannot split it).
-MAX_ROW_BYTES = 64 * 1024
+MAX_ROW_BYTES = 1024 * 1024
 #: A ``start_time`` this far outside the padded query's dates cannot be a call the query asked for (the
 #: API's date filter may be read in any timezone from UTC-12 to UTC+14, so one day is allowed either way).
 START_TIME_SLACK_DAYS = 1

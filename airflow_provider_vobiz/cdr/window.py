@@ -17,6 +17,32 @@ from airflow_provider_vobiz.cdr.schema import START_TIME_SLACK_DAYS
 UTC = dt.timezone.utc
 #: The ingest re-pulls this many days before its own day, so late CDRs restate them (the re-pull window).
 DEFAULT_REPULL_DAYS = 3
+#: What a report of days says while late CDRs can still change one of them, and once none can.
+PROVISIONAL = "provisional"
+FINAL = "final"
+
+
+def settled_from(last_day: dt.date, repull_days: int = DEFAULT_REPULL_DAYS) -> dt.date:
+    """The first (local) day on which no day up to ``last_day`` is re-pulled any more.
+
+    The ingest run of day ``D`` (at the start of ``D + 1``) re-pulls ``D - 1 … D - repull_days``, so
+    ``last_day`` can change until the run of ``last_day + repull_days``, at the start of
+    ``last_day + repull_days + 1``. One more day of margin covers a run that starts late.
+    """
+    if repull_days < 0:
+        raise ValueError(f"repull_days must be >= 0, got {repull_days}")
+    return last_day + dt.timedelta(days=repull_days + 2)
+
+
+def status_on(last_day: dt.date, today: dt.date, repull_days: int = DEFAULT_REPULL_DAYS) -> str:
+    """``final`` when no day up to ``last_day`` is inside the re-pull window on ``today``, else
+    ``provisional``."""
+    return FINAL if today >= settled_from(last_day, repull_days) else PROVISIONAL
+
+
+def local_today(timezone: str) -> dt.date:
+    """Today's date in ``timezone`` (the reports' calendar)."""
+    return dt.datetime.now(zone(timezone)).date()
 
 
 def parse_day(value: dt.date | dt.datetime | str) -> dt.date:

@@ -55,7 +55,7 @@ from airflow_provider_vobiz.hooks.filters import (
     describe,
 )
 from airflow_provider_vobiz.hooks.retry import RetryPolicy, parse_retry_after
-from airflow_provider_vobiz.privacy import mask_number
+from airflow_provider_vobiz.privacy import mask_number, mask_text
 
 T = TypeVar("T")
 
@@ -442,10 +442,11 @@ class VobizHook(BaseHook):
         return f"/api/v1/Account/{quote(self.auth_id, safe='')}/cdr{suffix}"
 
     def _scrub(self, text: str) -> str:
+        """The token hidden and phone numbers masked: API error bodies may echo a number filter back."""
         token = self.__dict__.get("_settings") and self._settings.token
         if token and token in text:
             text = text.replace(token, "***")
-        return text
+        return mask_text(text)
 
     def _error_text(self, response: httpx.Response) -> str | None:
         """The API's own error message from a failed response (JSON ``error``/``message``/``detail``)."""

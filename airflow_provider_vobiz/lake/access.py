@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.paths import LakeLayout
@@ -30,3 +30,16 @@ class LakeAccessMixin:
         from airflow_provider_vobiz.lake.storage import LakeStorage
 
         return LakeStorage(self.aws_conn_id or None, self.layout.bucket)
+
+
+def publish_owner(context: Any) -> str | None:
+    """The task instance, the same for every try of it: the owner of the day's publish lease, so a retry
+    takes over at once the lease a killed try left (other runs of the day wait for it).
+
+    None (a one-off owner) when the context does not identify a task instance.
+    """
+    ti = context.get("ti")
+    ids = [getattr(ti, name, None) for name in ("dag_id", "task_id", "run_id")]
+    if not all(isinstance(i, str) and i for i in ids):
+        return None
+    return "/".join([*ids, str(getattr(ti, "map_index", -1))])

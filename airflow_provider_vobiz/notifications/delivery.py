@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,30 @@ if TYPE_CHECKING:
     from airflow_provider_vobiz.notifications.settings import NotifySettings
 
 log = logging.getLogger(__name__)
+
+#: How long one send may take before the task goes on without it: a mail server that accepts connections and
+#: never answers would otherwise hold the task for the SMTP connection's timeout times its retries.
+SEND_DEADLINE_SECONDS = 60.0
+
+
+def _within_deadline(send: Callable[[], None], what: str) -> None:
+    """Run ``send`` in a daemon thread; raise ``TimeoutError`` if it has not finished by the deadline."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            send()
+        except BaseException as err:  # handed to the caller's thread, which logs it
+            failure.append(err)
+
+    worker = threading.Thread(target=run, name=f"vobiz-notify-{what}", daemon=True)
+    worker.start()
+    worker.join(SEND_DEADLINE_SECONDS)
+    if worker.is_alive():
+        raise TimeoutError(f"the {what} server did not finish within {SEND_DEADLINE_SECONDS:.0f} s")
+    if failure:
+        raise failure[0]
+
 
 SENT, DUPLICATE, FAILED = "sent", "already sent", "failed"
 
@@ -132,9 +158,9 @@ class Dispatcher:
                 )
                 return DUPLICATE
         if channel == "email":
-            self._send_email(notice, recipients)
+            _within_deadline(lambda: self._send_email(notice, recipients), "mail")
         else:
-            self._send_slack(notice)
+            _within_deadline(lambda: self._send_slack(notice), "Slack webhook")
         log.info("Sent %r by %s to %d recipient(s)", scrub(notice.subject), channel, len(recipients))
         if self.markers is not None:
             body = {

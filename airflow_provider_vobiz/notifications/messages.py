@@ -162,8 +162,8 @@ def supersession(doc: Mapping[str, Any]) -> dict[str, Any] | None:
     """The earlier version this report replaces, as the report states it: ``{path, sha256, why}``."""
     for key in SUPERSESSION_KEYS:
         value = doc.get(key)
-        if isinstance(value, list):
-            value = value[-1] if value else None
+        if isinstance(value, list):  # the summary lists earlier versions newest first
+            value = value[0] if value else None
         if isinstance(value, Mapping) and value:
             return {
                 "path": value.get("path") or value.get("key") or value.get("uri"),

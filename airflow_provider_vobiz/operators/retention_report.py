@@ -63,6 +63,8 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
     :param grace_days: days kept after retention ends before a purge or the lifecycle rule removes a day.
         (templated)
     :param timezone: the timezone of the run's day. (templated)
+    :param repull_days: the ingest's re-pull window in days; the report is ``provisional`` while the window's
+        last day is inside it, else ``final`` (default: Variable ``vobiz_repull_days``, else 3). (templated)
     :param formats: report formats to write.
     """
 
@@ -82,6 +84,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         "collect_unpublished",
         "grace_days",
         "timezone",
+        "repull_days",
     )
     operator_extra_links = (VobizReportLink(),)
     ui_color = "#e8f1fb"
@@ -105,6 +108,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         grace_days: int | str = 30,
         timezone: str = config.DEFAULT_TIMEZONE,
         formats: Sequence[str] = ("csv", "json", "html", "pdf"),
+        repull_days: int | str = config.REPULL_DAYS_TEMPLATE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -123,6 +127,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         self.collect_unpublished = collect_unpublished
         self.grace_days = grace_days
         self.timezone = timezone
+        self.repull_days = repull_days
         self.formats = tuple(formats)
 
     def resolve_account(self) -> str:
@@ -206,6 +211,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
             enforcement=enforcement,
             formats=self.formats,
             dag_run=run_info,
+            repull_days=as_int(self.repull_days, "repull_days"),
         )
         self._reported = (account, [d for d in report["days"] if d.get("manifest_key")], list(uris.values()))
         if "html" in uris:

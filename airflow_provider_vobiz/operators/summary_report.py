@@ -7,13 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook, BaseOperator
 
-from airflow_provider_vobiz.config import (
-    DEFAULT_AWS_CONN_ID,
-    DEFAULT_REPULL_DAYS,
-    HMAC_CONN_ID,
-    VAR_REPULL_DAYS,
-    var_template,
-)
+from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, HMAC_CONN_ID, REPULL_DAYS_TEMPLATE
 from airflow_provider_vobiz.lake.access import LakeAccessMixin
 from airflow_provider_vobiz.lake.paths import REPORT_FORMATS
 from airflow_provider_vobiz.links.lake import REPORT_URL_XCOM_KEY, VobizReportLink, push_object_link
@@ -22,10 +16,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_vobiz.privacy import NumberPolicy
-
-
-#: The re-pull window the ingest uses, read at run time (the same Variable as the ingest DAG).
-REPULL_DAYS_TEMPLATE = var_template(VAR_REPULL_DAYS, DEFAULT_REPULL_DAYS)
 
 
 def days_from_asset_events(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook, BaseOperator
 
 from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, DEFAULT_VOBIZ_CONN_ID, HMAC_CONN_ID
-from airflow_provider_vobiz.lake.access import LakeAccessMixin
+from airflow_provider_vobiz.lake.access import LakeAccessMixin, publish_owner
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -83,7 +83,9 @@ class VobizCdrTokenisedZoneOperator(LakeAccessMixin, BaseOperator):
         account = str(self.account_id or BaseHook.get_connection(self.vobiz_conn_id).login or "").strip()
         if not account:
             raise ValueError(f"account_id is not set and connection {self.vobiz_conn_id!r} has no login")
-        summary = publish_tokenised(self.storage, self.layout, account, str(self.call_date).strip(), key)
+        summary = publish_tokenised(
+            self.storage, self.layout, account, str(self.call_date).strip(), key, owner=publish_owner(context)
+        )
         self.log.info(
             "Tokenised zone %s: %d rows, key %s, %s",
             summary["partition_uri"],

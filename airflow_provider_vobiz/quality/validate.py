@@ -315,7 +315,9 @@ def checks_from_gx(suite: Suite, gx_result: dict[str, Any]) -> list[CheckResult]
         # Phone columns' values are numbers whole; any other column's text may hold one (privacy.py).
         detail = mask_values(detail) if set(columns) & set(PHONE_FIELDS) else mask_value(detail)
         res["result"] = detail
-        check.error = _exception_message(res.get("exception_info"))
+        # GX's error text and traceback can quote the offending values: stored masked like the values.
+        res["exception_info"] = mask_value(res.get("exception_info"))
+        check.error = _exception_message(res["exception_info"])
         check.success = bool(res.get("success")) and not check.error
         check.element_count = detail.get("element_count")
         check.unexpected_count = detail.get("unexpected_count")

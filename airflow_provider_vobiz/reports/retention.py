@@ -32,6 +32,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.schema import CALL_DIRECTIONS, E164_PATTERN
+from airflow_provider_vobiz.cdr.window import (
+    DEFAULT_REPULL_DAYS,
+    PROVISIONAL,
+    local_today,
+    settled_from,
+    status_on,
+)
 from airflow_provider_vobiz.lake.integrity import VERIFY_MODES, clean_etag, part_problems, sha256_of
 from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, content_sha256, manifest_sha256
 from airflow_provider_vobiz.lake.records import part_keys_of, read_legal_hold, read_object_lock, read_quality
@@ -543,9 +550,17 @@ def build_report(
     provider_version: str | None = None,
     dag_run: dict[str, str] | None = None,
     horizon_days: int = EXPIRY_HORIZON_DAYS,
+    repull_days: int = DEFAULT_REPULL_DAYS,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The retention report as one JSON-able dict (the source of every format)."""
+    """The retention report as one JSON-able dict (the source of every format).
+
+    :param repull_days: the ingest's re-pull window: the report is ``provisional`` while the window's last
+        day can still be restated by late CDRs, else ``final``.
+    :param today: the day the report is made on (default: today in the reports' timezone).
+    """
     from airflow_provider_vobiz import __version__
+    from airflow_provider_vobiz.config import DEFAULT_TIMEZONE
 
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace(
         "+00:00", "Z"
@@ -591,10 +606,17 @@ def build_report(
         "restatements": sum(r.restatements for r in inv.days),
         "deletions": deletions or [],
     }
+    today = today or local_today(DEFAULT_TIMEZONE)
     return {
         "report": REPORT_NAME,
         "account_id": inv.account_id,
         "as_of": inv.as_of.isoformat(),
+        "status": status_on(inv.end, today, repull_days),
+        "status_rule": {
+            "repull_days": repull_days,
+            "as_of": today.isoformat(),
+            "final_from": settled_from(inv.end, repull_days).isoformat(),
+        },
         "generated_at": generated_at,
         "provider_version": provider_version or __version__,
         "policy": {**POLICY, "retention_years": inv.years},
@@ -669,6 +691,14 @@ def to_document(report: dict[str, Any]) -> Any:
         f"Obligation: {policy['rule']} ({policy['source']}). The obligation {policy['obligation']}. "
         f"{policy['note']}"
     ]
+    if report.get("status") == PROVISIONAL:
+        rule = report["status_rule"]
+        notices.insert(
+            0,
+            f"PROVISIONAL: the last days of the window are still inside the ingest's re-pull window "
+            f"({rule['repull_days']} days), so late CDRs can still restate them. An inventory made on or after "
+            f"{rule['final_from']} is final.",
+        )
     if totals["gaps"]:
         notices.append(
             f"{len(totals['missing_days'])} day(s) of the window are missing, in {len(totals['gaps'])} gap(s)."
@@ -686,6 +716,7 @@ def to_document(report: dict[str, Any]) -> Any:
 
     meta = [
         ("As of", report["as_of"]),
+        ("Status", str(report.get("status") or "–")),
         ("Retention window", f"{window['start']} to {window['end']} ({window['days']} days)"),
         ("Policy source", policy["source"]),
         ("Window rule", policy["window_rule"]),
@@ -908,6 +939,7 @@ def run_retention_report(
     formats: Sequence[str] = ("csv", "json", "html", "pdf"),
     dag_run: dict[str, str] | None = None,
     max_workers: int = 10,
+    repull_days: int = DEFAULT_REPULL_DAYS,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Inventory, completeness, deletion log, report, upload: returns ``(report, {ext: uri})``.
 
@@ -923,6 +955,7 @@ def run_retention_report(
         enforcement=enforcement,
         lake_uri=layout.uri,
         dag_run=dag_run,
+        repull_days=repull_days,
     )
     uris = write_report(storage, layout, report, formats) if formats else {}
     return report, uris

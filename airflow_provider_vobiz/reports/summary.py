@@ -30,7 +30,14 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
-from airflow_provider_vobiz.cdr.window import DEFAULT_REPULL_DAYS
+from airflow_provider_vobiz.cdr.window import (
+    DEFAULT_REPULL_DAYS,
+    FINAL,
+    PROVISIONAL,
+    local_today,
+    settled_from,
+    status_on,
+)
 from airflow_provider_vobiz.lake.manifest import QUALITY_STATUSES, manifest_sha256
 from airflow_provider_vobiz.lake.paths import MANIFEST_NAME, REPORT_FORMATS, LakeLayout
 from airflow_provider_vobiz.lake.records import quality_for
@@ -209,34 +216,18 @@ def previous_month(day: dt.date) -> str:
 
 
 # -- status: can the period still change? -----------------------------------------------------------------
-PROVISIONAL = "provisional"
-FINAL = "final"
-
-
 def final_from(period: str, repull_days: int = DEFAULT_REPULL_DAYS) -> dt.date:
-    """The first day (local) on which a report of ``period`` is ``final``.
-
-    The ingest run of day ``D`` (at the start of ``D + 1``) re-pulls ``D - 1 … D - repull_days``, so the last
-    day ``L`` of the period can change until the run of ``L + repull_days``, at the start of
-    ``L + repull_days + 1``. One more day of margin covers a run that starts late: from
-    ``L + repull_days + 2`` nothing in the period is re-pulled any more.
-    """
-    if repull_days < 0:
-        raise ValueError(f"repull_days must be >= 0, got {repull_days}")
+    """The first day (local) on which a report of ``period`` is ``final`` (:func:`cdr.window.settled_from`
+    of its last day)."""
     _, days = parse_period(period)
-    return days[-1] + dt.timedelta(days=repull_days + 2)
+    return settled_from(days[-1], repull_days)
 
 
 def report_status(period: str, today: dt.date, repull_days: int = DEFAULT_REPULL_DAYS) -> str:
     """``final`` when no day of ``period`` is inside the re-pull window as of ``today`` (local), else
     ``provisional``."""
-    return FINAL if today >= final_from(period, repull_days) else PROVISIONAL
-
-
-def local_today(timezone: str) -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo(timezone)).date()
+    _, days = parse_period(period)
+    return status_on(days[-1], today, repull_days)
 
 
 # -- inputs -----------------------------------------------------------------------------------------------

@@ -103,11 +103,17 @@ def tokenise_table(table: pa.Table, key: bytes) -> pa.Table:
 
 
 def publish_tokenised(
-    storage: LakeStorage, layout: LakeLayout, account_id: str, call_date: str, key: bytes
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    call_date: str,
+    key: bytes,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """Make (or leave as it is) the tokenised twin of one published ``cdr/`` partition.
 
     :param key: the HMAC key (the reports' key; at least 16 bytes).
+    :param owner: who publishes (the task instance: its retry takes over the lease a killed try left).
     :returns: a small summary: ``row_count``, ``content_sha256``, ``changed``, ``restated``,
         ``source_content_sha256``, ``key_id``, ``partition_uri``.
     """
@@ -176,7 +182,7 @@ def publish_tokenised(
             "extracted_at": utc_now_iso(),
             "provider_version": source.get("provider_version"),
         }
-        result = publish_partition(storage, zone, manifest, parts)
+        result = publish_partition(storage, zone, manifest, parts, owner=owner)
     published = result.manifest
     return {
         **summary,

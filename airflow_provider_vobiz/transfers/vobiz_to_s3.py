@@ -11,7 +11,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_vobiz.cdr.window import parse_day, zone
 from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, DEFAULT_TIMEZONE, DEFAULT_VOBIZ_CONN_ID
-from airflow_provider_vobiz.lake.access import LakeAccessMixin
+from airflow_provider_vobiz.lake.access import LakeAccessMixin, publish_owner
 from airflow_provider_vobiz.lake.ingest import DEFAULT_MAX_REJECT_RATIO, METHODS, IngestError, ingest_day
 from airflow_provider_vobiz.links.lake import PARTITION_URL_XCOM_KEY, VobizPartitionLink, partition_url
 
@@ -145,7 +145,7 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
                 per_page=self.per_page,
                 memory_limit=self.memory_limit,
                 # A retry of this task takes over the lease a killed try left (other runs wait for it).
-                owner=_task_owner(context),
+                owner=publish_owner(context),
                 max_reject_ratio=max_reject_ratio,
             )
         except VobizBadRequestError as err:
@@ -176,15 +176,3 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
             else []
         )
         return lineage.published_lineage(summary, self.layout, api)
-
-
-def _task_owner(context: Context) -> str | None:
-    """The task instance, the same for every try of it: the owner of the day's publish lease.
-
-    None (a one-off owner) when the context does not identify a task instance.
-    """
-    ti = context.get("ti")
-    ids = [getattr(ti, name, None) for name in ("dag_id", "task_id", "run_id")]
-    if not all(isinstance(i, str) and i for i in ids):
-        return None
-    return "/".join([*ids, str(getattr(ti, "map_index", -1))])

@@ -48,10 +48,10 @@ KINDS = {
         {},
     ),
     "invalid_utf8": ((r"caller_id_name: invalid UTF-8",) * 2, {}),
-    "oversized": ((rf"failure_reason: {10 << 20} bytes, over the 1024-byte limit",) * 2, {}),
+    "oversized": ((rf"failure_reason: {10 << 20} bytes, over the 16384-byte limit",) * 2, {}),
     "oversized_small": (
-        (r"failure_reason: 2048 bytes, over the 1024-byte limit",) * 2,
-        {"malformed_field_bytes": 2048},
+        (r"failure_reason: 20000 bytes, over the 16384-byte limit",) * 2,
+        {"malformed_field_bytes": 20000},
     ),
     "non_finite": ((r"mos: expected a finite number, got nan",) * 2, {}),
     "start_1970": ((r"start_time 1970-01-01T00:00:00\+00:00 is far outside the query's dates",) * 2, {}),
@@ -83,7 +83,9 @@ def _published_uuids(storage, layout) -> list[str]:
 
 
 def _rejects(storage, layout) -> list[dict]:
-    body = storage.get_bytes(layout.rejects_key(ACCOUNT, DAY)).decode("utf-8")
+    # The manifest names the rejects object of the version it points to.
+    key = read_manifest(storage, layout, ACCOUNT, DAY)["rejects"]["key"]
+    body = storage.get_bytes(key).decode("utf-8")
     assert not FULL_NUMBER.search(body), "a full phone number reached rejects.jsonl"
     return [json.loads(line) for line in body.splitlines()]
 

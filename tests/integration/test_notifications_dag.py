@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import re
+import socket
 
 import pytest
 
@@ -77,7 +78,8 @@ def test_monthly_report_is_mailed_once_and_its_replacement_says_why(
     assert len(mail.received) == 2
     replacement = mail.received[1]
     assert "replaces an earlier version" in replacement.subject
-    assert f"day(s) now present: {SECOND.isoformat()}" in _text(replacement.body())
+    # The report's own account of what changed (its ``supersedes`` entry).
+    assert f"Why: {SECOND.isoformat()} published since" in _text(replacement.body())
 
 
 RETENTION_RUN = dict(
@@ -145,6 +147,20 @@ def test_nothing_sent_unless_configured_and_a_refusing_server_leaves_the_run_gre
     ]
     assert warnings and "ConnectionRefusedError" in warnings[0].getMessage()
     assert mail_sink.received == []
+
+    # A server that accepts connections and never answers: the send is abandoned at its deadline.
+    silent = socket.create_server(("127.0.0.1", 0))
+    try:
+        caplog.clear()
+        monkeypatch.setattr("airflow_provider_vobiz.notifications.delivery.SEND_DEADLINE_SECONDS", 2.0)
+        monkeypatch.setenv("AIRFLOW_CONN_VOBIZ_SMTP", smtp_conn_json(silent.getsockname()[1]))
+        assert dag.test(**RETENTION_RUN).state == "success"
+        warnings = [
+            r for r in caplog.records if r.levelno == logging.WARNING and "was not sent" in r.getMessage()
+        ]
+        assert warnings and "did not finish within 2 s" in warnings[0].getMessage()
+    finally:
+        silent.close()
 
 
 # -- the ingest DAG: a critical quality failure, the warnings digest, restated reported days ----------------

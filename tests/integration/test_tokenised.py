@@ -14,8 +14,10 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_provider_vobiz.cdr.schema import E164_PATTERN, FILE_SCHEMA, PHONE_FIELDS
 from airflow_provider_vobiz.config import HMAC_CONN_ID
+from airflow_provider_vobiz.lake.access import publish_owner
 from airflow_provider_vobiz.lake.dataset import cdr_dataset
 from airflow_provider_vobiz.lake.manifest import read_manifest
+from airflow_provider_vobiz.lake.publish import acquire_lease
 from airflow_provider_vobiz.lake.retention import purge_expired
 from airflow_provider_vobiz.operators.tokenised import VobizCdrTokenisedZoneOperator
 from airflow_provider_vobiz.reports.privacy import hmac_token
@@ -32,6 +34,8 @@ _E164_ANYWHERE = re.compile(E164_PATTERN.strip("^$"))
 
 
 class _TI:
+    dag_id, task_id, run_id, map_index = "vobiz_cdr_ingest", "tokenised", "scheduled__2026-03-02", 0
+
     def xcom_push(self, key: str, value: object) -> None:
         pass
 
@@ -126,3 +130,15 @@ def test_without_the_key_the_task_is_skipped_with_the_reason_and_a_short_key_fai
     _set_key(monkeypatch, KEY)
     with pytest.raises(Exception, match="no published partition .* extract the day first"):
         op.execute({})
+
+
+def test_a_retry_takes_over_the_lease_its_killed_try_left(late_simulator, s3_lake, monkeypatch):
+    VobizCdrToS3Operator(task_id="extract", lake_uri=s3_lake.uri, call_date=DAY).execute(
+        {"ti": _TI(), "params": {}}
+    )
+    _set_key(monkeypatch, KEY)
+    op = VobizCdrTokenisedZoneOperator(task_id="tokenised", lake_uri=s3_lake.uri, call_date=DAY)
+    zone = op.layout.tokenised()
+    # The killed try held the day's lease; its retry (same task instance) goes on at once.
+    acquire_lease(op.storage, zone.lease_key("MA_DEMO0001", DAY), publish_owner({"ti": _TI()}), "killed-try")
+    assert op.execute({"ti": _TI()})["changed"] is True

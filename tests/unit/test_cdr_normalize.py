@@ -80,7 +80,7 @@ def test_missing_documented_field_is_null_and_counted():
         ("account_id", "MA_OTHER", "account_id 'MA_OTHER' is not the partition's account"),
         ("mos", float("nan"), "mos: expected a finite number, got nan"),
         ("jitter", float("inf"), "jitter: expected a finite number, got inf"),
-        ("failure_reason", "R" * 5000, "failure_reason: 5000 bytes, over the 1024-byte limit"),
+        ("failure_reason", "R" * 20000, "failure_reason: 20000 bytes, over the 16384-byte limit"),
         ("caller_id_number", "+91" + "9" * 40, "caller_id_number: 43 bytes, over the 32-byte limit"),
         ("caller_id_name", "Unknown\udcff", "caller_id_name: invalid UTF-8"),
         ("start_time", "1970-01-01T00:00:00Z", "start_time 1970-01-01T00:00:00+00:00 is far outside"),
@@ -252,7 +252,7 @@ def test_lines_the_fast_reader_cannot_take_are_quarantined_first(tmp_path):
     assert norm.records_read == 4
     assert [why for _, why in rejects] == [
         "caller_id_name: invalid UTF-8",
-        f"failure_reason: {10 << 20} bytes, over the 1024-byte limit",
+        f"failure_reason: {10 << 20} bytes, over the 16384-byte limit",
     ]
     name = rejects[0][0]["caller_id_name"]  # the undecodable byte stays visible, the number does not
     assert name.startswith("••••0000") and sum(c.isdigit() for c in name) == 4

@@ -230,6 +230,13 @@ def test_token_goes_to_the_masker_and_nowhere_else(monkeypatch):
     assert TOKEN not in hook._scrub(f"echo {TOKEN} echo")
 
 
+def test_error_text_echoing_a_number_is_masked(monkeypatch):
+    _conn(monkeypatch)
+    hook = VobizHook()
+    message = hook._scrub("to_number +919876543210 is not a number we know (request 2026-12-01)")
+    assert message == "to_number ••••3210 is not a number we know (request 2026-12-01)"
+
+
 # ---------------------------------------------------------------- retry arithmetic
 
 

@@ -46,6 +46,29 @@ def test_number_like_runs_in_any_text_are_masked_with_one_glyph() -> None:
     }
 
 
+def test_numbers_written_with_any_separator_are_masked_but_figures_and_ids_are_kept() -> None:
+    for written in (
+        "98765.43210",
+        "98765_43210",
+        "98765/43210",
+        "+91 (98765) 43210",
+        "+91\u00a098765\u00a043210",
+        "919.876.543.210",
+        "deadbeef919876543210deadbeefdeadbeef",
+    ):
+        masked = mask_text(f"note {written} end")
+        assert "3210" in masked and "98765" not in masked and "919876" not in masked, written
+    for keep in (
+        "10.0.0.1 and 192.168.1.254",
+        "total 1234567.89 INR",
+        "mos 4.123456789",
+        "1,234,567 calls",
+        "sha256 " + "a1" * 32,
+        "md5: " + "0123456789abcdef" * 2,
+    ):
+        assert mask_text(keep) == keep
+
+
 def test_machines_get_tokens_for_runs_in_text() -> None:
     policy = NumberPolicy(key=KEY)
     token = hmac_token("919876543210", KEY)

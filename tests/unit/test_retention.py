@@ -288,6 +288,30 @@ def test_render_all_formats_without_servers():
         rr.render(report, ["xlsx"])
 
 
+def test_a_report_is_provisional_while_the_window_can_still_change():
+    as_of = D(
+        2026, 11, 27
+    )  # the window ends 2026-11-26: the run of 11-29 (at 11-30) re-pulls it, +1 day of margin
+    start, end = enforce.retention_window(as_of)
+    records = [
+        rr.DayRecord(call_date=d, expires_on=enforce.expires_on(d)) for d in rr.window_days(start, end)
+    ]
+    made_on_the_day = rr.build_report(_inventory(records, as_of=as_of), repull_days=3, today=as_of)
+    assert made_on_the_day["status"] == "provisional"
+    assert made_on_the_day["status_rule"] == {
+        "repull_days": 3,
+        "as_of": "2026-11-27",
+        "final_from": "2026-12-01",
+    }
+    html = rr.render(made_on_the_day, ["html"])["html"].decode()
+    assert "PROVISIONAL" in html and "2026-12-01" in html
+    assert rr.build_report(_inventory(records, as_of=as_of), repull_days=3, today=D(2026, 11, 30))[
+        "status"
+    ] == ("provisional")
+    later = rr.build_report(_inventory(records, as_of=as_of), repull_days=3, today=D(2026, 12, 1))
+    assert later["status"] == "final" and "PROVISIONAL" not in rr.render(later, ["html"])["html"].decode()
+
+
 def test_bad_modes_are_refused():
     with pytest.raises(ValueError, match="verify must be one of"):
         rr.inventory(None, None, "MA1", D(2025, 1, 1), verify="deep")  # type: ignore[arg-type]

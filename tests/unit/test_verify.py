@@ -94,3 +94,20 @@ def test_what_is_not_a_report_is_refused(tmp_path, capsys) -> None:
     assert main([str(stray)]) == 2
     assert "not under a lake's reports/ folder" in capsys.readouterr().err
     assert main(["s3://bucket-only"]) == 2
+
+
+def test_a_manifest_that_is_not_json_is_changed_and_a_citation_without_a_day_is_refused(
+    tmp_path, capsys
+) -> None:
+    root = tmp_path / "lake"
+    cited = [_partition(root, d, d.encode()) for d in ("2026-10-01", "2026-10-02")]
+    report = _report(root, cited)
+    manifest = root / "cdr" / f"account_id={ACCOUNT}" / "call_date=2026-10-02" / "_manifest.json"
+    manifest.write_bytes(b"\x00 not json")
+    assert main([str(report)]) == 1
+    out = capsys.readouterr().out
+    assert "2026-10-01  match" in out and "2026-10-02  changed" in out and "not a manifest" in out
+
+    report.write_text(json.dumps({"account_id": ACCOUNT, "inputs": [{"content_sha256": "ab" * 32}]}))
+    assert main([str(report)]) == 2
+    assert "names no call_date" in capsys.readouterr().err
