@@ -460,7 +460,8 @@ def mask_record(record: Any) -> Any:
 
 
 # -- export CSV reading -----------------------------------------------------------------------------------
-#: The CSV reader's block: the unit its threads parse, and the longest row it takes (pyarrow's default is 1 MiB).
+#: The CSV reader's block: the unit its threads parse, and the longest row it takes (pyarrow's default:
+#: 1 MiB).
 CSV_BLOCK_SIZE = 4 << 20
 
 

@@ -488,10 +488,9 @@ class _GrowingFile(io.RawIOBase):
         """The first ``size`` bytes, once written (or all, once the download is over); consumes nothing."""
         while True:
             finished = self._done.is_set()
-            with open(self._fh.name, "rb") as fh:
-                data = fh.read(size)
-            if len(data) >= size or finished:
-                return data
+            if finished or os.path.getsize(self._fh.name) >= size:
+                with open(self._fh.name, "rb") as fh:
+                    return fh.read(size)
             time.sleep(0.002)
 
     def first_line(self) -> str:
@@ -525,9 +524,10 @@ def _pull_export(
     LF, which only the reader's slower ``newlines_in_values`` mode keeps in one record: it is chosen when the
     first block holds a quote. If a quote first shows later, the streamed parse stops, and the finished file
     is parsed again in that mode. If the download needed a retry (the hook restarts it from an empty file),
-    what was parsed meanwhile is thrown away and the finished file is parsed again. If the typed read meets a cell it cannot convert, the finished file is
-    read as text (one bad cell rejects one record); if that meets a line it cannot take (not UTF-8, longer
-    than two blocks), those lines are quarantined first (:func:`quarantine_unreadable_rows`).
+    what was parsed meanwhile is thrown away and the finished file is parsed again. If the typed read meets
+    a cell it cannot convert, the finished file is read as text (one bad cell rejects one record); if that
+    meets a line it cannot take (not UTF-8, longer than two blocks), those lines are quarantined first
+    (:func:`quarantine_unreadable_rows`).
     """
     normalizer = make_normalizer()
     totals = hook.query_totals(**filters)

@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--hostile-records", type=int, default=0,
       help="per day, records whose free-text fields hold long, markup, formula-like and number-bearing values")  # fmt: skip
     a("--multiline-records", type=int, default=0,
-      help="per day, records whose free-text fields hold CR, LF, quotes and commas (quoted in the CSV)")  # fmt: skip
+      help="per day, records whose text holds CR, LF, quotes and commas (quoted in the CSV)")  # fmt: skip
     a("--api-retention-days", type=int, default=None,
       help="reject start_date older than now minus this many days with a 400 (default: no limit)")  # fmt: skip
     a("--cache-mb", type=int, default=d.cache_mb, help="memory for rendered records (default: %(default)s)")

@@ -278,7 +278,8 @@ class DayCore:
 
 #: What a hostile record (``hostile_records``) holds in each free-text field: legal API text that breaks
 #: naive renderers and naive CSV readers (CR, LF and CRLF inside a value, quotes, commas: the export quotes
-#: them as RFC 4180 says). The same values on every hostile record, so the long cause ranks among the top causes.
+#: them as RFC 4180 says). The same values on every hostile record, so the long cause ranks among the top
+#: causes.
 HOSTILE_VALUES: dict[str, str] = {
     "caller_id_name": "=cmd|' /C calc'!A0 <b>Mr +91 98765 43210</b>\r\nline2",
     "destination_number": "tel:+919876543210;ext=<b>1</b>",
