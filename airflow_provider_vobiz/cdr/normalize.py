@@ -492,7 +492,7 @@ class CRSafeReader(io.RawIOBase):
 
     Arrow's CSV reader (26.0 still) drops an LF that starts one of its input buffers when the buffer
     before ended with a CR, taking the pair for a line end split in two even when it is inside a quoted
-    value: ``"a\r\nb"`` read across such a boundary comes back as ``"a\rb"``, with no error. Holding a
+    value: ``"a\\r\\nb"`` read across such a boundary comes back as ``"a\\rb"``, with no error. Holding a
     trailing CR back to the next read keeps every CRLF inside one buffer.
 
     :param raw: a binary file-like object with ``readinto`` (not closed by this reader).
@@ -541,8 +541,8 @@ def iter_csv_batches(
     (in :meth:`Normalizer.from_csv_batch`) instead of failing the whole read.
 
     A quoted value may hold CR, LF or CRLF (RFC 4180). Only a reader told so (``newlines_in_values``) keeps
-    such a record whole: told not, it splits the record in two rows, or fails when a block ends inside the
-    value. Telling it costs a slower, serial search for row ends, so it is told only when the CSV holds a
+    such a record whole: told not, it cuts the record where one of its blocks ends inside the value (rows of
+    the wrong width, a wrong row, or a failed read). Telling it costs a slower, serial search for row ends, so it is told only when the CSV holds a
     quote at all: a CSV without one cannot hold a newline in a value. Told so, it reads through a
     :class:`CRSafeReader`, so that a block ending between a value's CR and LF loses nothing.
 
