@@ -8,6 +8,7 @@ types) + ``write_table`` (zstd) of the same exported CSV, locally, with no HTTP 
     python benchmarks/ingest.py                       # 1M calls, export path, 3 runs each
     python benchmarks/ingest.py --calls 200000 --runs 5 --list-calls 200000
     python benchmarks/ingest.py --scale-calls 4000000 # also peak RSS at 4M calls (growth from N)
+    python benchmarks/ingest.py --calls 200000 --multiline-records 1000  # a quoted export (newlines in values)
 
 Goals: ratio <= 2 on the export path (HTTP included; next: <= 1.5), peak RSS < 1 GB at 1M calls and growing
 less than 20% from 1M to 4M calls. Timings on a shared 2-core box are noisy; the ratio to a reference taken
@@ -55,11 +56,14 @@ def child_reference(csv_path: str, out_dir: str) -> dict:
 
     names = pacsv.open_csv(csv_path).schema.names
     types = {f.name: f.type for f in FIELDS}
+    with open(csv_path, "rb") as fh:  # a quoted export may hold newlines in values: pyarrow must be told
+        quoted = b'"' in fh.read()
     t0 = time.perf_counter()
     conv = pacsv.ConvertOptions(
         column_types={n: types.get(n, "string") for n in names}, strings_can_be_null=True
     )
-    table = pacsv.read_csv(csv_path, convert_options=conv)
+    parse = pacsv.ParseOptions(newlines_in_values=quoted)
+    table = pacsv.read_csv(csv_path, parse_options=parse, convert_options=conv)
     pq.write_table(table, os.path.join(out_dir, "reference.parquet"), compression="zstd")
     return {"seconds": time.perf_counter() - t0, "rows": table.num_rows, "peak_rss_mb": _peak_rss_mb()}
 
@@ -127,7 +131,7 @@ class Bench:
             "TMPDIR": workdir,
         }
 
-    def simulator(self, calls: int):
+    def simulator(self, calls: int, multiline_records: int = 0):
         from airflow_provider_vobiz.simulator import SimulatorConfig, SimulatorServer
 
         # One day of calls; the padded query (day -1 .. day +1) finds only that day's.
@@ -141,6 +145,7 @@ class Bench:
                 days=1,
                 calls_per_day=calls,
                 cache_mb=cache_mb,
+                multiline_records=multiline_records,
             )
         ).start()
         self.sims.append(sim)
@@ -200,6 +205,12 @@ def main() -> None:
     ap.add_argument("--list-calls", type=int, default=200_000, help="calls for the list-API path (0: skip)")
     ap.add_argument("--list-runs", type=int, default=1)
     ap.add_argument("--scale-calls", type=int, default=0, help="also measure peak RSS at this many calls")
+    ap.add_argument(
+        "--multiline-records",
+        type=int,
+        default=0,
+        help="records of the export day holding CR, LF, quotes and commas (a quoted CSV; 0: unquoted)",
+    )
     ap.add_argument("--show-log", action="store_true", help="print the pipeline's own log lines")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -230,7 +241,7 @@ def report(bench: Bench, args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|")
     rows: dict[str, list[dict]] = {}
 
-    bench.simulator(args.calls)
+    bench.simulator(args.calls, args.multiline_records)
     csv_path, render_s = bench.export_csv(args.calls)
     size_mb = os.path.getsize(csv_path) / 1e6
     print(f"<!-- simulator pre-rendered {args.calls:,} calls ({size_mb:,.0f} MB CSV) in {render_s:.1f}s -->")
@@ -241,7 +252,8 @@ def report(bench: Bench, args: argparse.Namespace) -> None:
         ing.append(bench.ingest("export"))
     ref_s = _median(ref, "seconds")
     print(_line(f"reference: pyarrow read_csv + write_table, {args.calls:,}", ref, ref_s))
-    print(_line(f"export: operator, HTTP + S3, {args.calls:,}", ing, ref_s))
+    quoted = f", {args.multiline_records:,} multiline" if args.multiline_records else ""
+    print(_line(f"export: operator, HTTP + S3, {args.calls:,}{quoted}", ing, ref_s))
     rows["export"] = ing
     os.remove(csv_path)
 

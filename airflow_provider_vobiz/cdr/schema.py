@@ -128,8 +128,9 @@ TEXT_LIMITS: dict[str, int] = {f.name: f.max_bytes for f in FIELDS if f.type == 
 #: The JSON text of undocumented fields, all together.
 EXTRA_MAX_BYTES = 64 * 1024
 TEXT_LIMITS[EXTRA_COLUMN] = EXTRA_MAX_BYTES
-#: One export CSV line: far above the sum of the field limits, far below the CSV reader's 4 MiB block (a
-#: longer line is quarantined before parsing, since the reader cannot split it).
+#: One export CSV record (all its lines, when a quoted value spans them): far above the sum of the field
+#: limits, far below the CSV reader's 4 MiB block (a longer one is quarantined before parsing, since the
+#: reader cannot split it).
 MAX_ROW_BYTES = 1024 * 1024
 #: A ``start_time`` this far outside the padded query's dates cannot be a call the query asked for (the
 #: API's date filter may be read in any timezone from UTC-12 to UTC+14, so one day is allowed either way).

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from airflow_provider_vobiz.cdr.assemble import DayAssembler
 from airflow_provider_vobiz.cdr.normalize import (
+    CSV_BLOCK_SIZE,
     Normalizer,
     batches_of,
     csv_header,
@@ -462,6 +463,8 @@ class _GrowingFile(io.RawIOBase):
     def __init__(self, path: str, done: threading.Event) -> None:
         super().__init__()
         self._done = done
+        #: Whether the bytes read so far hold a double quote (then a value may hold a newline).
+        self.saw_quote = False
         while not os.path.exists(path) and not done.is_set():
             time.sleep(0.002)
         self._fh = open(path, "rb")  # noqa: SIM115 - closed in close()
@@ -473,8 +476,21 @@ class _GrowingFile(io.RawIOBase):
         while True:
             finished = self._done.is_set()  # read after checking: no bytes are missed at the end
             n = self._fh.readinto(buffer)
+            if n and not self.saw_quote:
+                # RawIOBase.read passes a bytearray: find is a memchr, no copy
+                chunk = buffer if isinstance(buffer, bytearray) else memoryview(buffer)[:n].tobytes()
+                self.saw_quote = chunk.find(b'"', 0, n) >= 0
             if n or finished:
                 return n or 0
+            time.sleep(0.002)
+
+    def head(self, size: int) -> bytes:
+        """The first ``size`` bytes, once written (or all, once the download is over); consumes nothing."""
+        while True:
+            finished = self._done.is_set()
+            if finished or os.path.getsize(self._fh.name) >= size:
+                with open(self._fh.name, "rb") as fh:
+                    return fh.read(size)
             time.sleep(0.002)
 
     def first_line(self) -> str:
@@ -504,11 +520,14 @@ def _pull_export(
 ) -> tuple[PullCounts, DayAssembler, Normalizer]:
     """``/export``: the reference total first (list endpoint, same filters), then one streamed CSV.
 
-    The CSV is parsed while it downloads, typed by the reader (the fast path). If the download needed a
-    retry (the hook restarts it from an empty file), what was parsed meanwhile is thrown away and the
-    finished file is parsed again. If the typed read meets a cell it cannot convert, the finished file is
-    read as text (one bad cell rejects one record); if that meets a line it cannot take (not UTF-8, longer
-    than two blocks), those lines are quarantined first (:func:`quarantine_unreadable_rows`).
+    The CSV is parsed while it downloads, typed by the reader (the fast path). A quoted value may hold CR or
+    LF, which only the reader's slower ``newlines_in_values`` mode keeps in one record: it is chosen when the
+    first block holds a quote. If a quote first shows later, the streamed parse stops, and the finished file
+    is parsed again in that mode. If the download needed a retry (the hook restarts it from an empty file),
+    what was parsed meanwhile is thrown away and the finished file is parsed again. If the typed read meets
+    a cell it cannot convert, the finished file is read as text (one bad cell rejects one record); if that
+    meets a line it cannot take (not UTF-8, longer than two blocks), those lines are quarantined first
+    (:func:`quarantine_unreadable_rows`).
     """
     normalizer = make_normalizer()
     totals = hook.query_totals(**filters)
@@ -540,12 +559,17 @@ def _pull_export(
         window, _attempt_dir(tmp, "first"), expected_rows=counts.api_total, memory_limit=memory_limit
     )
     parse_error: Exception | None = None
+    late_quote = False  # a quote first read past the first block: the streamed parse is not to be trusted
     try:
         source = _GrowingFile(csv_path, done)
+        quoted = False
         try:
             names = parse_header(source.first_line())
-            _parse_csv(source, names, normalizer, assembler, typed=True)
+            quoted = b'"' in source.head(CSV_BLOCK_SIZE)
+            stop = None if quoted else (lambda: source.saw_quote)
+            _parse_csv(source, names, normalizer, assembler, typed=True, newlines=quoted, stop=stop)
         finally:
+            late_quote = source.saw_quote and not quoted
             source.close()
     except Exception as err:  # judged once the download is over: a restarted download explains it
         parse_error = err
@@ -563,6 +587,9 @@ def _pull_export(
     )
     if (_attr(exported, "attempts") or 1) > 1:
         log.info("The export was restarted by a retry: parsing the finished file again")
+        normalizer, assembler = _read_finished(csv_path, _READS, new_attempt)
+    elif late_quote:
+        log.info("The export quotes values past its first block: parsing the finished file again")
         normalizer, assembler = _read_finished(csv_path, _READS, new_attempt)
     elif isinstance(parse_error, pa.ArrowInvalid):
         _log_read_failure("typed", parse_error)
@@ -624,12 +651,29 @@ def _parse_csv(
     normalizer: Normalizer,
     assembler: DayAssembler,
     typed: bool = False,
+    newlines: bool | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
+    """Normalise an export CSV into the assembler.
+
+    :param newlines: whether a quoted value may span lines (see :func:`iter_csv_batches`).
+    :param stop: checked after each batch: True ends the parse early (its result is to be thrown away).
+    """
     if names is None:
         names = csv_header(source)
     progress = _Progress("Normalising export CSV")
     handler = normalizer.invalid_row_handler(names)
-    for batch in iter_csv_batches(source, names=names, invalid_row_handler=handler, typed=typed):
+    batches = iter_csv_batches(
+        source,
+        block_size=CSV_BLOCK_SIZE,
+        names=names,
+        invalid_row_handler=handler,
+        typed=typed,
+        newlines_in_values=newlines,
+    )
+    for batch in batches:
+        if stop is not None and stop():
+            break
         assembler.add(normalizer.from_csv_batch(batch))
         progress.tick(normalizer.records_read)
     progress.done(normalizer.records_read)

@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
       help="size of the oversized kind's field (default: %(default)s)")  # fmt: skip
     a("--hostile-records", type=int, default=0,
       help="per day, records whose free-text fields hold long, markup, formula-like and number-bearing values")  # fmt: skip
+    a("--multiline-records", type=int, default=0,
+      help="per day, records whose text holds CR, LF, quotes and commas (quoted in the CSV)")  # fmt: skip
     a("--api-retention-days", type=int, default=None,
       help="reject start_date older than now minus this many days with a 400 (default: no limit)")  # fmt: skip
     a("--cache-mb", type=int, default=d.cache_mb, help="memory for rendered records (default: %(default)s)")
@@ -140,6 +142,7 @@ def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
         extra_field=ns.extra_field,
         malformed_records=ns.malformed_records,
         hostile_records=ns.hostile_records,
+        multiline_records=ns.multiline_records,
         malformed_kinds=tuple(k.strip() for k in ns.malformed_kinds.split(",") if k.strip()),
         malformed_field_bytes=ns.malformed_field_bytes,
         api_retention_days=ns.api_retention_days,

@@ -56,8 +56,12 @@ class SimulatorConfig:
         CSV reader's usual block).
     :param hostile_records: per day, records whose free-text fields hold legal but hostile values: thousands
         of characters, HTML markup, spreadsheet formulas, control characters, phone numbers inside other
-        fields (see ``data.HOSTILE_VALUES``). Their uuid, direction, caller number, currency, times and numbers
-        stay valid, so they pass the quality suite's critical checks.
+        fields, CR, LF, quotes and commas that the export CSV quotes (see ``data.HOSTILE_VALUES``).
+        Their uuid, direction, caller number, currency, times and numbers stay valid, so they pass the
+        quality suite's critical checks. A record picked as malformed is not also hostile.
+    :param multiline_records: per day, records whose free-text fields hold CR, LF or CRLF, quotes and commas,
+        within every field's size limit (see ``data.MULTILINE_VALUES``): legal values that the export CSV
+        quotes (RFC 4180) and that a reader blind to quoted newlines splits. Not also malformed or hostile.
     :param api_retention_days: if set, a ``start_date`` older than ``now - N days`` is a 400.
     :param cache_mb: memory budget for rendered blocks of records.
     """
@@ -77,6 +81,7 @@ class SimulatorConfig:
     extra_field: str | None = None
     malformed_records: int = 0
     hostile_records: int = 0
+    multiline_records: int = 0
     malformed_kinds: tuple[str, ...] = ("wrong_type", "missing_field")
     malformed_field_bytes: int = 10 << 20
     api_retention_days: int | None = None
@@ -105,8 +110,9 @@ class SimulatorConfig:
             raise ValueError(
                 f"malformed_records must be within [0, calls_per_day], got {self.malformed_records}"
             )
-        if self.hostile_records < 0 or self.hostile_records > self.calls_per_day:
-            raise ValueError(f"hostile_records must be within [0, calls_per_day], got {self.hostile_records}")
+        for name in ("hostile_records", "multiline_records"):
+            if not 0 <= getattr(self, name) <= self.calls_per_day:
+                raise ValueError(f"{name} must be within [0, calls_per_day], got {getattr(self, name)}")
         unknown = [k for k in self.malformed_kinds if k not in MALFORMED_KINDS]
         if unknown or not self.malformed_kinds:
             raise ValueError(

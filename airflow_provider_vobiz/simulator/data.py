@@ -176,7 +176,13 @@ class DayCore:
             setattr(self, name, np.concatenate(parts) if parts else np.zeros(0))
         self.ids = ID_BASE + day_index * cfg.calls_per_day + np.arange(n, dtype=np.int64)
         self.malformed = self._malformed(cfg, day_index, n)
-        self.hostile = self._hostile(cfg, day_index, n)
+        # A record picked as malformed is served malformed, not hostile: one fault per record.
+        self.hostile = self._pick(cfg.hostile_records, cfg, day_index, n, 5).difference(self.malformed)
+        self.multiline = (
+            self._pick(cfg.multiline_records, cfg, day_index, n, 6)
+            .difference(self.malformed)
+            .difference(self.hostile)
+        )
 
     @staticmethod
     def _start_times(cfg: SimulatorConfig, d: int, n: int) -> np.ndarray:
@@ -262,30 +268,33 @@ class DayCore:
         return {int(row): kinds[j % len(kinds)] for j, row in enumerate(sorted(rows))}
 
     @staticmethod
-    def _hostile(cfg: SimulatorConfig, d: int, n: int) -> frozenset[int]:
-        if not cfg.hostile_records or not n:
+    def _pick(count: int, cfg: SimulatorConfig, d: int, n: int, stream: int) -> frozenset[int]:
+        """``count`` rows of the day, drawn from their own random stream."""
+        if not count or not n:
             return frozenset()
-        rows = _rng(cfg.seed, d, 5).choice(n, size=min(n, cfg.hostile_records), replace=False)
+        rows = _rng(cfg.seed, d, stream).choice(n, size=min(n, count), replace=False)
         return frozenset(int(r) for r in rows)
 
 
 #: What a hostile record (``hostile_records``) holds in each free-text field: legal API text that breaks
-#: naive renderers. The same values on every hostile record, so the long cause ranks among the top causes.
+#: naive renderers and naive CSV readers (CR, LF and CRLF inside a value, quotes, commas: the export quotes
+#: them as RFC 4180 says). The same values on every hostile record, so the long cause ranks among the top
+#: causes.
 HOSTILE_VALUES: dict[str, str] = {
-    "caller_id_name": "=cmd|' /C calc'!A0 <b>Mr +91 98765 43210</b>",
+    "caller_id_name": "=cmd|' /C calc'!A0 <b>Mr +91 98765 43210</b>\r\nline2",
     "destination_number": "tel:+919876543210;ext=<b>1</b>",
     "hangup_cause": "LONG_" + "CAUSE_" * 600,
     "hangup_cause_name": "Cause with ünïcödé, an \x1b[31m escape and a \x07 bell",
     "hangup_disposition": "@SUM(A1:A9)",
     "hangup_source": '=HYPERLINK("http://evil.example/?q=1","click")',
-    "failure_code": "-2+3",
-    "failure_reason": "Callee 080-6548-0214 busy; call +91 98765 43210 back " + "and again " * 300,
+    "failure_code": '-2+3, "quoted", \r',
+    "failure_reason": "Callee 080-6548-0214 busy;\r\ncall +91 98765 43210 back\n" + "and again " * 300,
     "bridge_uuid": "<script>alert(1)</script>",
     "sip_call_id": "919876543210@10.0.0.1;tag=<x>",
-    "sip_user_agent": "\tTab-led agent",
+    "sip_user_agent": "\tTab-led agent\nsecond line\n",
     "codec": "+1+1",
     "network_addr": "&lt;not an ip&gt; & <u>",
-    "carrier_ip": "@carrier",
+    "carrier_ip": "\r@carrier\r\r",
     "context": "\x0bVT-led \x1f unit separator",
     "region": "<img src=x onerror=alert(1)>",
     "origination_region": "Circle " + "long " * 500,
@@ -293,6 +302,18 @@ HOSTILE_VALUES: dict[str, str] = {
     "customer_endpoint": "sip:+919876543210@trunk.example",
     "trunk_id": "TRK919876543210",
     "terminated_to": "=1+1",
+}
+
+
+#: What a multiline record (``multiline_records``) holds: CR, LF and CRLF inside values, with quotes and
+#: commas, each value within its field's size limit, so the record is stored, not quarantined.
+MULTILINE_VALUES: dict[str, str] = {
+    "caller_id_name": "line1\r\nline2",
+    "hangup_cause_name": "lone\rCR",
+    "failure_reason": 'Busy,\r\n"call back" later\n',
+    "sip_user_agent": "agent\nv2",
+    "context": '"quoted", with a comma',
+    "campaign_id": "\r",
 }
 
 
@@ -454,11 +475,11 @@ class Block:
         malformed: dict[int, str],
         extra: str | None,
         field_bytes: int = 10 << 20,
-        hostile: frozenset[int] = frozenset(),
+        overrides: dict[int, dict[str, str]] | None = None,
     ) -> None:
         self.table = table
         self.malformed = malformed  # local row -> kind
-        self.hostile = hostile  # local rows holding HOSTILE_VALUES
+        self.overrides = overrides or {}  # local row -> the values it holds instead (HOSTILE_VALUES, ...)
         self.extra = extra
         self.field_bytes = field_bytes
         self._csv: tuple[bytes, np.ndarray, np.ndarray] | None = None
@@ -505,58 +526,57 @@ class Block:
                 kind = self.malformed.get(row)
                 if kind is not None:
                     out[j] = _malformed_json(out[j], kind, self.field_bytes)
-        if self.hostile:
+        if self.overrides:
             for j, row in enumerate(local_rows.tolist()):
-                if row in self.hostile:  # escaped by orjson: the fast path assumes text needing none
+                values = self.overrides.get(row)
+                if values:  # escaped by orjson: the fast path assumes text needing none
                     rec = orjson.loads(out[j])
-                    rec.update((k, v) for k, v in HOSTILE_VALUES.items() if k in rec)
+                    rec.update((k, v) for k, v in values.items() if k in rec)
                     out[j] = orjson.dumps(rec)
         return out
 
     def csv(self) -> tuple[bytes, np.ndarray, np.ndarray]:
-        """The block as CSV lines (no header), with each line's start and end offsets."""
+        """The block as CSV records (no header), with each record's start and end offsets.
+
+        Generated values hold no comma, quote, CR or LF: the block is written unquoted (valid CSV, and
+        faster). Only the records holding other values (``overrides``) are written quoted, as a server
+        quoting where needed does, and only malformed records are malformed.
+        """
         if self._csv is None:
-            t = self.table
-            if self.hostile:
-                mask = np.zeros(t.num_rows, dtype=bool)
-                mask[sorted(self.hostile)] = True
-                for name, value in HOSTILE_VALUES.items():
-                    i = t.schema.get_field_index(name)
-                    col = pc.if_else(pa.array(mask), pa.scalar(value), t.column(name).cast(pa.string()))
-                    t = t.set_column(i, name, col)
-            buf = io.BytesIO()
-            try:  # no generated value holds a comma, quote or newline: unquoted is valid CSV, and faster
-                pacsv.write_csv(
-                    t, buf, pacsv.WriteOptions(include_header=False, batch_size=8192, quoting_style="none")
-                )
-            except pa.ArrowInvalid:
-                buf = io.BytesIO()
-                pacsv.write_csv(t, buf, pacsv.WriteOptions(include_header=False, batch_size=8192))
-            data = buf.getvalue()
+            data = _write_csv(self.table)
+            replaced = self._overridden_records()
             if self.malformed:
-                data = self._malform_lines(data)
-            ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+                ends = _record_ends(data)
+                starts = np.concatenate(([0], ends[:-1]))
+                names = self.table.column_names
+                for row, kind in self.malformed.items():
+                    line = data[int(starts[row]) : int(ends[row]) - 1]
+                    replaced[row] = _malformed_csv(line, names, kind, self.field_bytes) + b"\n"
+            if replaced:
+                data = _replace_records(data, replaced)
+            ends = _record_ends(data)
             starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
-            if len(ends) != t.num_rows:  # values never contain newlines; guard the offsets anyway
-                raise RuntimeError("CSV rendering produced an unexpected number of lines")
+            if len(ends) != self.table.num_rows:  # guard the offsets: a record ends at an unquoted newline
+                raise RuntimeError("CSV rendering produced an unexpected number of records")
             self._csv = (data, starts, ends)
         return self._csv
 
-    def _malform_lines(self, data: bytes) -> bytes:
-        """The rendered CSV with each malformed row's line replaced by its malformed form."""
-        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+    def _overridden_records(self) -> dict[int, bytes]:
+        """Each overridden row's CSV record (newline included), its values quoted (RFC 4180)."""
+        if not self.overrides:
+            return {}
+        rows = sorted(self.overrides)
+        t = self.table.take(pa.array(rows))
+        for name in dict.fromkeys(k for values in self.overrides.values() for k in values):
+            i = t.schema.get_field_index(name)
+            if i >= 0:
+                old = t.column(name).cast(pa.string()).to_pylist()
+                new = [self.overrides[r].get(name, v) for r, v in zip(rows, old, strict=True)]
+                t = t.set_column(i, name, pa.array(new, pa.string()))
+        data = _write_csv(t)
+        ends = _record_ends(data)
         starts = np.concatenate(([0], ends[:-1]))
-        pieces, at = [], 0
-        names = self.table.column_names
-        for row in sorted(self.malformed):
-            a, b = int(starts[row]), int(ends[row])
-            pieces += [
-                data[at:a],
-                _malformed_csv(data[a : b - 1], names, self.malformed[row], self.field_bytes),
-            ]
-            at = b - 1  # keep the newline
-        pieces.append(data[at:])
-        return b"".join(pieces)
+        return {r: data[int(a) : int(b)] for r, a, b in zip(rows, starts, ends, strict=True)}
 
     def csv_rows(self, local_rows: np.ndarray) -> bytes | memoryview:
         data, starts, ends = self.csv()
@@ -570,6 +590,45 @@ class Block:
         shift = np.repeat(s - np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
         idx = shift + np.arange(int(lens.sum()))
         return np.frombuffer(data, dtype=np.uint8)[idx].tobytes()
+
+
+def _write_csv(t: pa.Table) -> bytes:
+    """A table as CSV (no header): unquoted when no value needs quotes, else with quoted text."""
+    buf = io.BytesIO()
+    try:
+        pacsv.write_csv(
+            t, buf, pacsv.WriteOptions(include_header=False, batch_size=8192, quoting_style="none")
+        )
+    except pa.ArrowInvalid:  # a comma, quote, CR or LF: quoted, a quote doubled, CR and LF kept inside
+        buf = io.BytesIO()
+        pacsv.write_csv(t, buf, pacsv.WriteOptions(include_header=False, batch_size=8192))
+    return buf.getvalue()
+
+
+def _replace_records(data: bytes, replaced: dict[int, bytes]) -> bytes:
+    """CSV records with the given rows' records replaced."""
+    ends = _record_ends(data)
+    starts = np.concatenate(([0], ends[:-1]))
+    pieces, at = [], 0
+    for row in sorted(replaced):
+        pieces += [data[at : int(starts[row])], replaced[row]]
+        at = int(ends[row])
+    pieces.append(data[at:])
+    return b"".join(pieces)
+
+
+def _record_ends(data: bytes) -> np.ndarray:
+    """The offset just past each CSV record's newline.
+
+    A quoted value may hold CR and LF (RFC 4180), so an LF ends a record only outside quotes: after an even
+    number of quote characters, as the writer doubles a quote inside a value.
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    lf = np.flatnonzero(buf == 10)
+    if data.find(b'"') >= 0:
+        quotes_before = np.searchsorted(np.flatnonzero(buf == 34), lf)
+        lf = lf[quotes_before % 2 == 0]
+    return lf + 1
 
 
 _PLACEHOLDER = "\x00malformed\x00"
@@ -881,8 +940,9 @@ class Dataset:
         names_ = list(FIELD_NAMES) + ([cfg.extra_field] if cfg.extra_field else [])
         table = pa.table([cols[x] for x in names_], names=names_)
         mal = {row - lo: kind_ for row, kind_ in c.malformed.items() if lo <= row < hi}
-        hostile = frozenset(row - lo for row in c.hostile if lo <= row < hi)
-        return Block(table, mal, cfg.extra_field, cfg.malformed_field_bytes, hostile)
+        overrides = {row - lo: HOSTILE_VALUES for row in c.hostile if lo <= row < hi}
+        overrides.update((row - lo, MULTILINE_VALUES) for row in c.multiline if lo <= row < hi)
+        return Block(table, mal, cfg.extra_field, cfg.malformed_field_bytes, overrides)
 
     def json_records(self, days: np.ndarray, rows: np.ndarray, now: int) -> list[bytes]:
         """The served JSON text of the records at (day, row) pairs, in the given order."""

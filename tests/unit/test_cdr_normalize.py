@@ -257,3 +257,85 @@ def test_lines_the_fast_reader_cannot_take_are_quarantined_first(tmp_path):
     name = rejects[0][0]["caller_id_name"]  # the undecodable byte stays visible, the number does not
     assert name.startswith("••••0000") and sum(c.isdigit() for c in name) == 4
     assert len(json.dumps(rejects[1][0])) < 5000
+
+
+#: Legal quoted values (RFC 4180) that hold CR, LF or CRLF, with quotes and commas.
+MULTILINE = {"caller_id_name": "line1\r\nline2", "hangup_cause_name": "\r", "failure_reason": 'a,\n"b"\r'}
+
+
+def _multiline_csv(path, n=40):
+    recs = [make_record(i, START) for i in range(n)]
+    for rec in recs[1::3]:
+        rec.update(MULTILINE)
+    _write_csv(path, recs, list(API_FIELD_NAMES))
+    return recs
+
+
+@pytest.mark.parametrize("source", ["path", "file"])
+def test_quoted_newlines_survive_every_block_boundary(tmp_path, source):
+    """Whichever CR a block of the reader ends on (a CRLF's, a lone one, inside quotes or not), records stay
+    whole: pyarrow alone drops the LF after a CR that ends a block, inside a quoted value too."""
+    from airflow_provider_vobiz.cdr.normalize import _csv_records
+
+    path = tmp_path / "export.csv"
+    recs = _multiline_csv(path)
+    data = path.read_bytes()
+    with open(path, "rb") as fh:
+        longest = max(len(record) for record in _csv_records(fh))
+    names = list(API_FIELD_NAMES)
+    crs = [i for i, byte in enumerate(data) if byte == 13 and i >= longest]
+    for block_size in [cr + 1 for cr in crs[:12]]:  # the first block ends just after that CR
+        norm, rejects = _normalizer()
+        src = str(path) if source == "path" else open(path, "rb")  # noqa: SIM115 - the reader closes it
+        out = [
+            norm.from_csv_batch(b)
+            for b in iter_csv_batches(
+                src,
+                block_size=block_size,
+                names=names,
+                invalid_row_handler=norm.invalid_row_handler(names),
+            )
+        ]
+        rows = [r for b in out for r in b.to_pylist()]
+        assert not rejects and len(rows) == len(recs), block_size
+        for rec, row in zip(recs, rows, strict=True):
+            assert {k: row[k] for k in MULTILINE} == {k: rec[k] for k in MULTILINE}, block_size
+
+
+def test_only_a_csv_with_a_quote_is_read_the_slower_newline_aware_way(tmp_path, monkeypatch):
+    from airflow_provider_vobiz.cdr import normalize
+
+    quoted, plain, empty = tmp_path / "quoted.csv", tmp_path / "plain.csv", tmp_path / "empty.csv"
+    _multiline_csv(quoted, n=4)
+    _write_csv(plain, [make_record(i, START) for i in range(3)], list(API_FIELD_NAMES))
+    empty.write_bytes(b"")
+    assert [normalize.has_quote(str(p)) for p in (quoted, plain, empty)] == [True, False, False]
+    seen = []
+    open_csv = normalize.pacsv.open_csv
+
+    def spy(source, **kw):
+        seen.append((isinstance(source, str), kw["parse_options"].newlines_in_values))
+        return open_csv(source, **kw)
+
+    monkeypatch.setattr(normalize.pacsv, "open_csv", spy)
+    assert sum(b.num_rows for b in iter_csv_batches(str(plain))) == 3
+    assert sum(b.num_rows for b in iter_csv_batches(str(quoted))) == 4
+    # The plain file: pyarrow reads the path natively, newlines not looked for; the quoted one: both.
+    assert seen == [(True, False), (False, True)]
+
+
+def test_a_multiline_record_is_quarantined_or_kept_whole(tmp_path):
+    from airflow_provider_vobiz.cdr.normalize import quarantine_unreadable_rows
+
+    path = tmp_path / "export.csv"
+    recs = _multiline_csv(path, n=6)
+    raw = path.read_bytes().replace(b"line1\r\nline2", b"line1\r\nline2\xff", 1)  # record 1: not UTF-8
+    path.write_bytes(raw)
+    norm, rejects = _normalizer()
+    clean = tmp_path / "clean.csv"
+    names = quarantine_unreadable_rows(str(path), str(clean), norm)
+    kept = [r for b in iter_csv_batches(str(clean), names=names) for r in norm.from_csv_batch(b).to_pylist()]
+    assert [r["uuid"] for r in kept] == [r["uuid"] for i, r in enumerate(recs) if i != 1]
+    assert [why for _, why in rejects] == ["caller_id_name: invalid UTF-8"]
+    assert rejects[0][0]["uuid"] == recs[1]["uuid"]
+    assert kept[3]["caller_id_name"] == MULTILINE["caller_id_name"]  # record 4, whole

@@ -234,3 +234,29 @@ def test_window_selection_in_both_timezones():
 def test_config_rejects_bad_values(kw, message):
     with pytest.raises(ValueError, match=message):
         SimulatorConfig(**kw)
+
+
+def test_multiline_hostile_and_malformed_records_in_csv_match_json():
+    """Values with CR, LF, quotes and commas are quoted (RFC 4180) and read back as the JSON serves them;
+    only those records are quoted, and a malformed record keeps its one fault."""
+    from airflow_provider_vobiz.simulator.data import HOSTILE_VALUES, MULTILINE_VALUES
+
+    st = SimState(
+        SimulatorConfig(
+            days=2, calls_per_day=200, multiline_records=5, hostile_records=5, malformed_records=3
+        )
+    )
+    by_json = {r["uuid"]: r for r in st.records() if isinstance(r, dict) and "uuid" in r}
+    sel = st.dataset.select(Filters(), st.now_epoch)
+    data = st.dataset.header() + b"".join(bytes(c) for c in st.dataset.csv_chunks(sel, st.now_epoch))
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8", "surrogateescape"), newline="")))
+    assert len(rows) == 400
+    quoted = [line for line in data.split(b"\n") if b'"' in line]
+    for values, count in ((MULTILINE_VALUES, 10), (HOSTILE_VALUES, 10)):
+        held = [r for r in rows if r["caller_id_name"] == values["caller_id_name"]]
+        assert len(held) == count
+        for r in held:
+            assert {k: r[k] for k in values} == values
+            assert {k: by_json[r["uuid"]][k] for k in values} == values
+    assert len({line.split(b",")[1] for line in quoted if line[:1].isdigit()}) == 20  # only those are quoted
+    assert sum(1 for r in rows if r["duration"] == "abc" or r["hangup_cause"] == "") >= 2
