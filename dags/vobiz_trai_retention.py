@@ -76,6 +76,7 @@ def vobiz_trai_retention():
         lifecycle="{{ params.lifecycle }}",
         purge_expired="{{ params.purge_expired }}",
         grace_days="{{ params.grace_days }}",
+        repull_days=config.REPULL_DAYS_TEMPLATE,  # provisional while the window's last day can be re-pulled
         # The retention alert (gaps, mismatches, unlocked days expiring) and the report by e-mail.
         on_success_callback=deliver_retention_report,
     )

@@ -320,10 +320,31 @@ def collect_unpublished(
 ) -> dict[str, Any]:
     """Delete the parts and rejects of ``account_id`` that no manifest names and that are older than any lease
     lives (so no publish in flight can still commit them): what killed or failed publishes left, and what the
-    next run of their day has not collected yet. Also what releases before versioned parts left in
+    next run of their day has not collected yet, in ``cdr/`` and in its tokenised twin (days of the twin are
+    reported as ``"cdr_tokenised YYYY-MM-DD"``). Also what releases before versioned parts left in
     ``_staging/``. Returns a summary for the report.
     """
     t0 = time.perf_counter()
+    days: dict[str, int] = {}
+    _ = storage.client  # build the client once before threads share it
+    # Both zones: the tokenised twin is published with the same protocol, so a killed publish leaves the same.
+    for zone, label in ((layout, ""), (layout.tokenised(), "cdr_tokenised ")):
+        for day, count in _collect_zone(storage, zone, account_id, older_than, max_workers).items():
+            days[label + day] = count
+    log.info(
+        "Collected %d unpublished object(s) in %d day(s) of %s in %.2fs",
+        sum(days.values()),
+        len(days),
+        account_id,
+        time.perf_counter() - t0,
+    )
+    return {"enabled": True, "objects": sum(days.values()), "days": days, "errors": []}
+
+
+def _collect_zone(
+    storage: LakeStorage, layout: LakeLayout, account_id: str, older_than: dt.timedelta, max_workers: int
+) -> dict[str, int]:
+    """``{day: objects collected}`` of one zone (``cdr/`` or its tokenised twin)."""
     by_day: dict[str, dict[str, dict[str, Any]]] = {}
     for key, info in list_partition(storage, layout.account_prefix(account_id)).items():
         parsed = layout.parse_partition(key)
@@ -334,19 +355,10 @@ def collect_unpublished(
         manifest = storage.get_json(layout.manifest_key(account_id, day)) or {}
         return collect_garbage(storage, layout, account_id, day, manifest, by_day[day], older_than=older_than)
 
-    _ = storage.client  # build the client once before threads share it
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         days_listed = sorted(by_day)
         collected = dict(zip(days_listed, pool.map(collect, days_listed), strict=True))
-    days = {day: len(keys) for day, keys in collected.items() if keys}
-    log.info(
-        "Collected %d unpublished object(s) in %d day(s) of %s in %.2fs",
-        sum(days.values()),
-        len(days),
-        account_id,
-        time.perf_counter() - t0,
-    )
-    return {"enabled": True, "objects": sum(days.values()), "days": days, "errors": []}
+    return {day: len(keys) for day, keys in collected.items() if keys}
 
 
 # -- lifecycle --------------------------------------------------------------------------------------------

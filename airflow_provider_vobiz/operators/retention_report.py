@@ -64,7 +64,8 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         (templated)
     :param timezone: the timezone of the run's day. (templated)
     :param repull_days: the ingest's re-pull window in days; the report is ``provisional`` while the window's
-        last day is inside it, else ``final`` (default: Variable ``vobiz_repull_days``, else 3). (templated)
+        last day is inside it, else ``final`` (default 3; the retention DAG passes the Variable
+        ``vobiz_repull_days``). (templated)
     :param formats: report formats to write.
     """
 
@@ -108,7 +109,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         grace_days: int | str = 30,
         timezone: str = config.DEFAULT_TIMEZONE,
         formats: Sequence[str] = ("csv", "json", "html", "pdf"),
-        repull_days: int | str = config.REPULL_DAYS_TEMPLATE,
+        repull_days: int | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -211,7 +212,10 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
             enforcement=enforcement,
             formats=self.formats,
             dag_run=run_info,
-            repull_days=as_int(self.repull_days, "repull_days"),
+            repull_days=as_int(
+                config.DEFAULT_REPULL_DAYS if self.repull_days in (None, "") else self.repull_days,
+                "repull_days",
+            ),
         )
         self._reported = (account, [d for d in report["days"] if d.get("manifest_key")], list(uris.values()))
         if "html" in uris:

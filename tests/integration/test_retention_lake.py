@@ -82,14 +82,17 @@ def test_retention_collects_what_unfinished_publishes_left(lake, tmp_path):  # n
     orphan = layout.part_key(ACCOUNT, day, 0, "20261120T000000Z-0badc0de")
     orphan_rejects = layout.rejects_key(ACCOUNT, day, "20261120T000000Z-0badc0de")
     first_publish_killed = layout.part_key(ACCOUNT, dt.date(2026, 11, 21), 0, "20261121T000000Z-0badc0de")
-    for key in (orphan, orphan_rejects, first_publish_killed):
+    twin_killed = layout.tokenised().part_key(ACCOUNT, day, 0, "20261120T000000Z-0badc0de")
+    for key in (orphan, orphan_rejects, first_publish_killed, twin_killed):
         storage.put_bytes(key, b"unpublished")
     # Younger than any lease: a publish may still be in flight, so nothing goes.
     assert enforce.collect_unpublished(storage, layout, ACCOUNT)["objects"] == 0
     assert storage.exists(orphan)
     result = enforce.collect_unpublished(storage, layout, ACCOUNT, older_than=dt.timedelta(0))
-    assert result["objects"] == 3 and result["days"] == {"2026-11-20": 2, "2026-11-21": 1}
+    assert result["objects"] == 4
+    assert result["days"] == {"2026-11-20": 2, "2026-11-21": 1, "cdr_tokenised 2026-11-20": 1}
     assert not storage.exists(orphan) and not storage.exists(first_publish_killed)
+    assert not storage.exists(twin_killed)
     # What the manifest names, and the manifest itself, stay.
     assert all(storage.exists(p["key"]) for p in manifest["parts"])
     assert storage.exists(prefix + "_manifest.json")
