@@ -49,17 +49,14 @@ def postgres_available() -> bool:
 
 def require_celery_services() -> None:
     """Skip the calling test unless PostgreSQL and Redis answer on loopback; with CI=true, fail instead."""
-    import pytest
+    from tests.fixtures.system import require
 
     checks = (
         ("PostgreSQL on 127.0.0.1:5432", postgres_available()),
         ("Redis on 127.0.0.1:6379", redis_available()),
     )
     missing = " and ".join(name for name, up in checks if not up)
-    if missing and os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true requires {missing} for the CeleryExecutor tests")
-    if missing:
-        pytest.skip(f"CeleryExecutor needs {missing}, which does not answer here")
+    require(not missing, f"CeleryExecutor needs {missing}, which does not answer here")
 
 
 @contextmanager

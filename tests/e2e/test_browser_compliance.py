@@ -30,6 +30,7 @@ import pytest
 
 from airflow_provider_vobiz import config
 from tests.fixtures.s3 import free_port
+from tests.fixtures.system import require
 from tests.integration.test_plugin_api import ACCOUNT, write_sample_reports
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -51,15 +52,11 @@ USER = "officer"
 
 
 def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = (
+    require(
+        CHROMIUM.exists(),
         f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install -y chromium) "
-        "to run the browser test; .ci/run does this in CI"
+        "to run the browser test; .ci/run does this in CI",
     )
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true requires the browser test to run. {reason}")
-    pytest.skip(reason)
 
 
 @dataclass

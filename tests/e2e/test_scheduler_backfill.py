@@ -7,13 +7,13 @@ laptop) the same test runs on SQLite, and in CI (CI=true) PostgreSQL is required
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.pools import API_POOL, DEFAULT_API_POOL_SLOTS
 from tests.e2e.airflow_stack import airflow_stack, pipeline_env, summary_reports_done
+from tests.fixtures.system import in_ci
 
 pytestmark = pytest.mark.e2e
 
@@ -22,9 +22,8 @@ DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"]
 
 
 def test_three_day_backfill_through_the_scheduler(tmp_path, vobiz_simulator, s3_lake, capsys):
-    in_ci = os.environ.get("CI", "").lower() == "true"
     extra_env = pipeline_env(vobiz_simulator, s3_lake)
-    with airflow_stack(tmp_path / "airflow", extra_env, require_postgres=in_ci) as stack:
+    with airflow_stack(tmp_path / "airflow", extra_env, require_postgres=in_ci()) as stack:
         layout = LakeLayout.from_uri(s3_lake.uri)
         account = vobiz_simulator.config.auth_id
         with capsys.disabled():

@@ -6,7 +6,6 @@ Needs Java (17+). Without it the test is skipped with the reason, except under C
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ import pytest
 
 from airflow_provider_vobiz.lake.ddl import ddl_script, split_statements
 from tests.fixtures.consumer_lake import engine_section, run_doc_command
+from tests.fixtures.system import require
 
 pytestmark = pytest.mark.integration
 
@@ -37,12 +37,10 @@ FROM vobiz.cdr GROUP BY call_date ORDER BY call_date
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    if shutil.which("java") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "Java is required for the Spark test under CI=true (apt-get install openjdk-17-jre-headless)"
-            )
-        pytest.skip("Java is not installed: Spark needs a JVM (17 or newer)")
+    require(
+        shutil.which("java") is not None,
+        "Java is not installed: Spark needs a JVM, 17 or newer (apt-get install openjdk-17-jre-headless)",
+    )
     from pyspark.sql import SparkSession
 
     # py4j logs its connection closing from a finaliser, after pytest closed the captured streams.
