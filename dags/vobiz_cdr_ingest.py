@@ -97,34 +97,26 @@ def vobiz_cdr_ingest():
 
     @task_group
     def ingest_day(call_date: str, account_id: str):
+        # What every task of the day works on: the same partition of the same lake.
+        day = dict(
+            aws_conn_id="{{ params.aws_conn_id }}",
+            lake_uri=LAKE_URI,
+            call_date=call_date,
+            account_id=account_id,
+        )
         extract = VobizCdrToS3Operator(
             task_id="extract",
             # One slot per running export: the pool's size bounds the load a backfill puts on the API.
             pool=API_POOL,
             vobiz_conn_id="{{ params.vobiz_conn_id }}",
-            aws_conn_id="{{ params.aws_conn_id }}",
-            lake_uri=LAKE_URI,
             timezone=TIMEZONE,
             method=METHOD,
             max_reject_ratio=MAX_REJECT_RATIO,
-            call_date=call_date,
-            account_id=account_id,
+            **day,
         )
-        quality = VobizCdrQualityOperator(
-            task_id="quality",
-            aws_conn_id="{{ params.aws_conn_id }}",
-            lake_uri=LAKE_URI,
-            call_date=call_date,
-            account_id=account_id,
-        )
+        quality = VobizCdrQualityOperator(task_id="quality", **day)
         # Analysts' copy, phone numbers as keyed tokens: only of a day that passed quality.
-        tokenised = VobizCdrTokenisedZoneOperator(
-            task_id="tokenised",
-            aws_conn_id="{{ params.aws_conn_id }}",
-            lake_uri=LAKE_URI,
-            call_date=call_date,
-            account_id=account_id,
-        )
+        tokenised = VobizCdrTokenisedZoneOperator(task_id="tokenised", **day)
         extract >> quality >> tokenised
         return extract.output
 
