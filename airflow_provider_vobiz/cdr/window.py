@@ -120,8 +120,13 @@ class DayWindow:
         return {"start": iso_utc(self.start), "end": iso_utc(self.end)}
 
 
-def iso_utc(ts: dt.datetime) -> str:
-    """``2026-05-11T06:59:31Z`` (microseconds only when present)."""
+def iso_utc(ts: dt.datetime, timespec: str | None = None) -> str:
+    """``2026-05-11T06:59:31Z`` (microseconds only when present, unless ``timespec`` says)."""
     ts = ts.astimezone(UTC)
-    text = ts.isoformat(timespec="microseconds" if ts.microsecond else "seconds")
+    text = ts.isoformat(timespec=timespec or ("microseconds" if ts.microsecond else "seconds"))
     return text.replace("+00:00", "Z")
+
+
+def utc_now_iso(timespec: str = "seconds") -> str:
+    """Now in UTC as ``2026-05-11T06:59:31Z``: the one spelling of a timestamp in manifests and reports."""
+    return iso_utc(dt.datetime.now(UTC), timespec)

@@ -36,8 +36,7 @@ from airflow_provider_vobiz.cdr.normalize import (
     quarantine_unreadable_rows,
 )
 from airflow_provider_vobiz.cdr.schema import SCHEMA_VERSION
-from airflow_provider_vobiz.cdr.window import DayWindow
-from airflow_provider_vobiz.lake.manifest import utc_now_iso
+from airflow_provider_vobiz.cdr.window import DayWindow, utc_now_iso
 from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.publish import DEFAULT_LEASE_WAIT, publish_partition
 from airflow_provider_vobiz.lake.storage import LakeStorage

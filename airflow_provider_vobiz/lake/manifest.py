@@ -54,10 +54,6 @@ def content_sha256(part_hashes: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def utc_now_iso(timespec: str = "seconds") -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")
-
-
 def manifest_sha256(raw: bytes) -> str:
     """The hash a report cites for a manifest: sha256 of the exact bytes of the ``_manifest.json`` object."""
     return hashlib.sha256(raw).hexdigest()

@@ -49,6 +49,13 @@ PART_TEMPLATE = "part-{index:05d}.parquet"
 #: Folder (inside a report's period folder) holding the versions a regenerated report superseded.
 SUPERSEDED_DIR = "_superseded"
 REPORT_FORMATS = ("csv", "json", "html", "pdf")
+#: How each report format is stored in S3 and served by the Compliance reports page.
+REPORT_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+}
 
 
 def _check_account(account_id: str) -> str:

@@ -43,13 +43,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from airflow_provider_vobiz.cdr.window import utc_now_iso
 from airflow_provider_vobiz.lake.integrity import clean_etag, list_partition, part_problems
-from airflow_provider_vobiz.lake.manifest import (
-    content_sha256,
-    manifest_bytes,
-    manifest_sha256,
-    utc_now_iso,
-)
+from airflow_provider_vobiz.lake.manifest import content_sha256, manifest_bytes, manifest_sha256
 from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.storage import LakeStorage, PreconditionFailed
 from airflow_provider_vobiz.lake.writer import LocalPart

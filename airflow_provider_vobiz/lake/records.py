@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING, QUALITY_STATUSES, read_manifest, utc_now_iso
+from airflow_provider_vobiz.cdr.window import utc_now_iso
+from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING, QUALITY_STATUSES, read_manifest
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.paths import LakeLayout

@@ -31,8 +31,9 @@ from zoneinfo import ZoneInfo
 
 from botocore.exceptions import ClientError
 
+from airflow_provider_vobiz.cdr.window import iso_utc, utc_now_iso
 from airflow_provider_vobiz.lake.integrity import list_partition
-from airflow_provider_vobiz.lake.manifest import read_manifest, utc_now_iso
+from airflow_provider_vobiz.lake.manifest import read_manifest
 from airflow_provider_vobiz.lake.publish import DEFAULT_LEASE_SECONDS, collect_garbage
 from airflow_provider_vobiz.lake.records import (
     part_keys_of,
@@ -100,10 +101,6 @@ def retain_until(
     """Object Lock date of a partition: midnight (in its timezone) of the day it leaves the window, in UTC."""
     local = dt.datetime.combine(expires_on(call_date, years), dt.time(0), tzinfo=ZoneInfo(timezone))
     return local.astimezone(dt.timezone.utc)
-
-
-def _iso(ts: dt.datetime) -> str:
-    return ts.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _error_code(err: ClientError) -> str:
@@ -213,7 +210,7 @@ def apply_object_lock(
                     )
                 lock.update(
                     mode=mode,
-                    retain_until=_iso(until),
+                    retain_until=iso_utc(until, "seconds"),
                     applied_at=utc_now_iso(),
                     parts=len(keys),
                     part_keys=keys,
@@ -222,7 +219,7 @@ def apply_object_lock(
                 applied.append(
                     {
                         "call_date": day.isoformat(),
-                        "retain_until": _iso(until),
+                        "retain_until": iso_utc(until, "seconds"),
                         "parts": len(keys),
                         "relocked_after_restatement": "previous" in lock,
                     }
@@ -427,7 +424,7 @@ def _live_lock(storage: LakeStorage, keys: list[str]) -> str | None:
             return "S3 legal hold"
         until = head.get("ObjectLockRetainUntilDate")
         if until and until > now:
-            return f"object lock until {_iso(until)}"
+            return f"object lock until {iso_utc(until, 'seconds')}"
     return None
 
 
@@ -511,7 +508,7 @@ def purge_expired(
         entry = {
             "account_id": account_id,
             "call_date": day.isoformat(),
-            "deleted_at": _iso(deleted_at),
+            "deleted_at": iso_utc(deleted_at, "seconds"),
             "status": "partial" if failures else "deleted",
             "reason": (
                 f"retention expired: kept {years} years to {(expires_on(day, years) - dt.timedelta(1)).isoformat()}"

@@ -10,6 +10,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_vobiz import config
 from airflow_provider_vobiz.lake.access import LakeAccessMixin
+from airflow_provider_vobiz.lake.paths import REPORT_FORMATS
 from airflow_provider_vobiz.links.lake import REPORT_URL_XCOM_KEY, VobizReportLink, push_object_link
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         collect_unpublished: bool | str = True,
         grace_days: int | str = 30,
         timezone: str = config.DEFAULT_TIMEZONE,
-        formats: Sequence[str] = ("csv", "json", "html", "pdf"),
+        formats: Sequence[str] = REPORT_FORMATS,
         repull_days: int | str | None = None,
         **kwargs: Any,
     ) -> None:

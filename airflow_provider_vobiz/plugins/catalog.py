@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow_provider_vobiz.lake.paths import REPORT_FORMATS, LakeLayout
+from airflow_provider_vobiz.lake.paths import REPORT_CONTENT_TYPES, REPORT_FORMATS, LakeLayout
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.storage import LakeStorage
@@ -31,12 +31,7 @@ _ACCOUNT_RE = re.compile(r"^(?!\.+$)[A-Za-z0-9_.-]{1,64}$")
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _DAY_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
-MEDIA_TYPES = {
-    "pdf": "application/pdf",
-    "html": "text/html; charset=utf-8",
-    "csv": "text/csv; charset=utf-8",
-    "json": "application/json",
-}
+MEDIA_TYPES = REPORT_CONTENT_TYPES
 
 #: How many report JSON files are fetched at once (each is a small GET).
 _READ_CONCURRENCY = 8

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA, MONEY, SCHEMA_VERSION, TIMESTAMP
-from airflow_provider_vobiz.lake.manifest import utc_now_iso
+from airflow_provider_vobiz.cdr.window import utc_now_iso
 from airflow_provider_vobiz.lake.publish import publish_partition
 from airflow_provider_vobiz.lake.writer import ROW_GROUP_ROWS, ROWS_PER_PART, PartWriter, file_metadata
 

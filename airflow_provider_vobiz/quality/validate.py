@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA, PHONE_FIELDS
+from airflow_provider_vobiz.cdr.window import utc_now_iso
 from airflow_provider_vobiz.lake.integrity import check_partition
 from airflow_provider_vobiz.lake.manifest import (
     QUALITY_FAILED,
     QUALITY_PASSED,
     QUALITY_WARNING,
     read_manifest,
-    utc_now_iso,
 )
 from airflow_provider_vobiz.lake.records import part_keys_of, write_quality
 from airflow_provider_vobiz.privacy import mask_value

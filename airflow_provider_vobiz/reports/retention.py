@@ -41,6 +41,7 @@ from airflow_provider_vobiz.cdr.window import (
 )
 from airflow_provider_vobiz.lake.integrity import VERIFY_MODES, clean_etag, part_problems, sha256_of
 from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, content_sha256, manifest_sha256
+from airflow_provider_vobiz.lake.paths import REPORT_CONTENT_TYPES, REPORT_FORMATS
 from airflow_provider_vobiz.lake.records import part_keys_of, read_legal_hold, read_object_lock, read_quality
 from airflow_provider_vobiz.lake.retention import (
     DEFAULT_RETENTION_YEARS,
@@ -880,9 +881,7 @@ def to_document(report: dict[str, Any]) -> Any:
     )
 
 
-def render(
-    report: dict[str, Any], formats: Sequence[str] = ("csv", "json", "html", "pdf")
-) -> dict[str, bytes]:
+def render(report: dict[str, Any], formats: Sequence[str] = REPORT_FORMATS) -> dict[str, bytes]:
     """``{ext: bytes}`` of the report in each requested format."""
     from airflow_provider_vobiz.reports.render import render_csv, render_html, render_json, render_pdf
 
@@ -901,19 +900,14 @@ def render(
     return out
 
 
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "json": "application/json",
-    "html": "text/html; charset=utf-8",
-    "pdf": "application/pdf",
-}
+CONTENT_TYPES = REPORT_CONTENT_TYPES
 
 
 def write_report(
     storage: LakeStorage,
     layout: LakeLayout,
     report: dict[str, Any],
-    formats: Sequence[str] = ("csv", "json", "html", "pdf"),
+    formats: Sequence[str] = REPORT_FORMATS,
 ) -> dict[str, str]:
     """Render and upload the report; returns ``{ext: s3 uri}``."""
     uris: dict[str, str] = {}
@@ -936,7 +930,7 @@ def run_retention_report(
     completeness_mode: str | None = None,
     completeness_sample_days: int = DEFAULT_COMPLETENESS_SAMPLE_DAYS,
     enforcement: dict[str, Any] | None = None,
-    formats: Sequence[str] = ("csv", "json", "html", "pdf"),
+    formats: Sequence[str] = REPORT_FORMATS,
     dag_run: dict[str, str] | None = None,
     max_workers: int = 10,
     repull_days: int = DEFAULT_REPULL_DAYS,

@@ -37,9 +37,10 @@ from airflow_provider_vobiz.cdr.window import (
     local_today,
     settled_from,
     status_on,
+    utc_now_iso,
 )
 from airflow_provider_vobiz.lake.manifest import QUALITY_STATUSES, manifest_sha256
-from airflow_provider_vobiz.lake.paths import MANIFEST_NAME, REPORT_FORMATS, LakeLayout
+from airflow_provider_vobiz.lake.paths import MANIFEST_NAME, REPORT_CONTENT_TYPES, REPORT_FORMATS, LakeLayout
 from airflow_provider_vobiz.lake.records import quality_for
 from airflow_provider_vobiz.privacy import NumberPolicy, mask_number
 from airflow_provider_vobiz.reports import diagnose as diag
@@ -1511,12 +1512,6 @@ def render_outputs(summary: Mapping[str, Any], policy: NumberPolicy) -> dict[str
 
 
 # -- entry point ------------------------------------------------------------------------------------------
-_CONTENT_TYPES = {
-    "json": "application/json",
-    "csv": "text/csv",
-    "html": "text/html",
-    "pdf": "application/pdf",
-}
 
 
 def generate(
@@ -1560,8 +1555,7 @@ def generate(
         figures,
         config,
         provider_version=provider_version or __version__,
-        generated_at=generated_at
-        or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        generated_at=generated_at or utc_now_iso(),
         lake_uri=layout.uri,
         dag_run=dag_run,
     )
@@ -1668,7 +1662,7 @@ def publish(
     keys = {}
     for ext in sorted(outputs, key=lambda e: e == "json"):
         key = layout.summary_report_key(summary["account_id"], summary["period"], ext)
-        storage.put_bytes(key, outputs[ext], content_type=_CONTENT_TYPES[ext])
+        storage.put_bytes(key, outputs[ext], content_type=REPORT_CONTENT_TYPES[ext])
         keys[ext] = layout.s3_uri(key)
     return keys
 

@@ -28,7 +28,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from airflow_provider_vobiz.cdr.schema import EXTRA_COLUMN, FILE_SCHEMA, PHONE_FIELDS
-from airflow_provider_vobiz.lake.manifest import read_manifest, utc_now_iso
+from airflow_provider_vobiz.cdr.window import utc_now_iso
+from airflow_provider_vobiz.lake.manifest import read_manifest
 from airflow_provider_vobiz.lake.publish import publish_partition
 from airflow_provider_vobiz.lake.writer import PartWriter, file_metadata
 from airflow_provider_vobiz.privacy import NumberPolicy, hmac_token
