@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import httpx
 
@@ -119,18 +119,8 @@ class Retryable(Exception):
         self.retry_after = retry_after
 
 
-class MessageFn(Protocol):
-    """Builds a scrubbed error message: ``Vobiz API {endpoint} ({what}): {detail}`` and the API's words."""
-
-    def __call__(
-        self,
-        endpoint: str,
-        what: str,
-        detail: str,
-        *,
-        request_id: str | None = None,
-        api_message: str | None = None,
-    ) -> str: ...
+#: Builds a scrubbed error message from ``(endpoint, what, detail, request_id=..., api_message=...)``.
+MessageFn = Callable[..., str]
 
 
 def _typed_error(

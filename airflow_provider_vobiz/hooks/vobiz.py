@@ -197,16 +197,9 @@ class VobizHook(BaseHook):
         settings = self.__dict__.get("_settings")  # never read the connection just to scrub a message
         return scrub(text, settings.token if settings else None)
 
-    def _message(
-        self,
-        endpoint: str,
-        what: str,
-        detail: str,
-        *,
-        request_id: str | None = None,
-        api_message: str | None = None,
-    ) -> str:
-        return self._scrub(compose(endpoint, what, detail, request_id=request_id, api_message=api_message))
+    def _message(self, endpoint: str, what: str, detail: str, **context: str | None) -> str:
+        """:func:`~airflow_provider_vobiz.hooks.responses.compose` (``request_id``, ``api_message``), scrubbed."""
+        return self._scrub(compose(endpoint, what, detail, **context))
 
     def _check_response(self, endpoint: str, what: str, response: httpx.Response) -> None:
         """Raise Retryable for 429/5xx, a typed error for other non-2xx statuses; return on success."""
