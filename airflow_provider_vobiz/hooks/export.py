@@ -75,6 +75,7 @@ class ExportTarget:
         self.start_pos = self.stream.tell() if self.stream is not None and self.stream.seekable() else None
         self.query = query
         self.dirty = False  # bytes of some attempt were written
+        self.attempts = 0
 
     def open(self) -> IO[bytes]:
         """The output of one attempt, emptied of an earlier attempt's bytes."""
@@ -145,18 +146,26 @@ def download(
     client: httpx.Client,
     url_path: str,
     params: dict[str, str],
-    out: IO[bytes],
     target: ExportTarget,
-    counter: CsvRowCounter,
     *,
     check: Callable[[httpx.Response], None],
     log: logging.Logger,
     started: float,
     interval: float,
-) -> int:
-    """One attempt of the export request: ``check`` the status, copy the body to ``out``; the bytes written."""
-    with client.stream("GET", url_path, params=params, headers={"Accept": "text/csv"}) as response:
-        if response.status_code >= 300:
-            response.read()
-        check(response)
-        return copy_chunks(response, out, target, counter, log=log, started=started, interval=interval)
+) -> tuple[int, int]:
+    """One attempt of the export: the target emptied, the CSV streamed into it; ``(bytes, data rows)``.
+
+    :param check: raises for a status that is not a success (the hook's response mapping).
+    """
+    target.attempts += 1
+    out = target.open()
+    counter = CsvRowCounter()
+    try:
+        with client.stream("GET", url_path, params=params, headers={"Accept": "text/csv"}) as response:
+            if response.status_code >= 300:
+                response.read()
+            check(response)
+            written = copy_chunks(response, out, target, counter, log=log, started=started, interval=interval)
+    finally:
+        target.close(out)
+    return written, counter.data_rows

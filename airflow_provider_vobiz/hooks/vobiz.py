@@ -352,30 +352,20 @@ class VobizHook(BaseHook):
         params = build_filter_params(**filters)
         query = describe(params)
         out_target = ExportTarget(target, query)
-        attempts = 0
         started = time.monotonic()
+        interval = self._settings.progress_interval
 
         def attempt() -> tuple[int, int]:
-            nonlocal attempts
-            attempts += 1
-            out = out_target.open()
-            counter = CsvRowCounter()
-            try:
-                written = download(
-                    self.client,
-                    self._path("/export"),
-                    params,
-                    out,
-                    out_target,
-                    counter,
-                    check=lambda response: self._check_response("export", query, response),
-                    log=self.log,
-                    started=started,
-                    interval=self._settings.progress_interval,
-                )
-            finally:
-                out_target.close(out)
-            return written, counter.data_rows
+            return download(
+                self.client,
+                self._path("/export"),
+                params,
+                out_target,
+                check=lambda response: self._check_response("export", query, response),
+                log=self.log,
+                started=started,
+                interval=interval,
+            )
 
         try:
             written, rows = self._with_retries("export", query, attempt)
@@ -384,6 +374,7 @@ class VobizHook(BaseHook):
             raise
         out_target.finish()
         elapsed = time.monotonic() - started
+        attempts = out_target.attempts
         self.log.info(
             "Vobiz API export (%s): %d bytes, %d rows in %.2fs (%d attempt(s))",
             query,
@@ -392,14 +383,8 @@ class VobizHook(BaseHook):
             elapsed,
             attempts,
         )
-        path = out_target.path
-        return ExportResult(
-            bytes=written,
-            rows=rows,
-            path=str(path) if path is not None else None,
-            attempts=attempts,
-            elapsed_s=elapsed,
-        )
+        path = None if out_target.path is None else str(out_target.path)
+        return ExportResult(bytes=written, rows=rows, path=path, attempts=attempts, elapsed_s=elapsed)
 
     # ------------------------------------------------------------------ UI
 
