@@ -18,7 +18,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import AssetAlias, CronDataIntervalTimetable, Param, dag, task, task_group
 
-from airflow_provider_vobiz import config
+from airflow_provider_vobiz import config, settings
 from airflow_provider_vobiz.notifications import alert_on_failure
 from airflow_provider_vobiz.operators.quality import VobizCdrQualityOperator
 from airflow_provider_vobiz.operators.tokenised import VobizCdrTokenisedZoneOperator
@@ -28,12 +28,10 @@ from airflow_provider_vobiz.transfers.vobiz_to_s3 import VobizCdrToS3Operator
 CDR_PARTITIONS_ALIAS = AssetAlias(name="vobiz_cdr_partitions")
 
 
-LAKE_URI = config.setting_template("lake_uri", config.VAR_LAKE_URI, config.DEFAULT_LAKE_URI)
-TIMEZONE = config.setting_template("timezone", config.VAR_TIMEZONE, config.DEFAULT_TIMEZONE)
-METHOD = config.setting_template("method", config.VAR_METHOD, config.DEFAULT_METHOD)
-MAX_REJECT_RATIO = config.number_setting_template(
-    "max_reject_ratio", config.VAR_MAX_REJECT_RATIO, config.DEFAULT_MAX_REJECT_RATIO
-)
+LAKE_URI = settings.template("lake_uri")
+TIMEZONE = settings.template("timezone")
+METHOD = settings.template("method")
+MAX_REJECT_RATIO = settings.template("max_reject_ratio")
 
 
 @dag(

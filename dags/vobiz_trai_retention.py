@@ -17,7 +17,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag
 
-from airflow_provider_vobiz import config
+from airflow_provider_vobiz import config, settings
 from airflow_provider_vobiz.notifications import alert_on_failure, deliver_retention_report
 from airflow_provider_vobiz.operators.retention_report import TraiRetentionReportOperator
 
@@ -62,14 +62,12 @@ from airflow_provider_vobiz.operators.retention_report import TraiRetentionRepor
 def vobiz_trai_retention():
     TraiRetentionReportOperator(
         task_id="retention_report",
-        lake_uri=config.setting_template("lake_uri", config.VAR_LAKE_URI, config.DEFAULT_LAKE_URI),
-        account_id=config.setting_template("account_id", config.VAR_ACCOUNT_ID, ""),
+        lake_uri=settings.template("lake_uri"),
+        account_id=settings.template("account_id"),
         as_of="{{ params.as_of }}",
         aws_conn_id="{{ params.aws_conn_id }}",
         vobiz_conn_id="{{ params.vobiz_conn_id }}",
-        retention_years=config.setting_template(
-            "retention_years", config.VAR_RETENTION_YEARS, config.DEFAULT_RETENTION_YEARS
-        ),
+        retention_years=settings.template("retention_years"),
         verify="{{ params.verify }}",
         completeness="{{ params.completeness }}",
         object_lock_mode="{{ params.object_lock_mode }}",
