@@ -18,7 +18,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import AssetAlias, CronDataIntervalTimetable, Param, dag, task, task_group
 
-from airflow_provider_vobiz import config, settings
+from airflow_provider_vobiz import settings
 from airflow_provider_vobiz.notifications import alert_on_failure
 from airflow_provider_vobiz.operators.quality import VobizCdrQualityOperator
 from airflow_provider_vobiz.operators.tokenised import VobizCdrTokenisedZoneOperator
@@ -35,11 +35,11 @@ MAX_REJECT_RATIO = settings.template("max_reject_ratio")
 
 
 @dag(
-    dag_id=config.INGEST_DAG_ID,
+    dag_id=settings.INGEST_DAG_ID,
     description="Daily Vobiz CDRs into the Parquet lake on S3, validated with Great Expectations",
     # A data-interval timetable: Airflow 3's @daily has a zero-length interval.
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=config.DEFAULT_TIMEZONE),
-    start_date=pendulum.datetime(2026, 1, 1, tz=config.DEFAULT_TIMEZONE),
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=settings.DEFAULT_TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=settings.DEFAULT_TIMEZONE),
     catchup=False,
     max_active_runs=4,
     default_args={
@@ -50,7 +50,7 @@ MAX_REJECT_RATIO = settings.template("max_reject_ratio")
         "on_failure_callback": alert_on_failure,  # after the last retry; off until configured
     },
     params={
-        "lake_uri": config.lake_uri_param(),
+        "lake_uri": settings.lake_uri_param(),
         "timezone": Param(
             "", type="string", description="Partition timezone; empty: Variable vobiz_timezone"
         ),
@@ -62,9 +62,9 @@ MAX_REJECT_RATIO = settings.template("max_reject_ratio")
             description="Days re-pulled for late CDRs; null: Variable",
         ),
         "account_id": Param("", type="string", description="Vobiz auth id; empty: the connection's login"),
-        "max_reject_ratio": config.max_reject_ratio_param(),
-        "vobiz_conn_id": Param(config.DEFAULT_VOBIZ_CONN_ID, type="string"),
-        "aws_conn_id": Param(config.DEFAULT_AWS_CONN_ID, type="string"),
+        "max_reject_ratio": settings.max_reject_ratio_param(),
+        "vobiz_conn_id": Param(settings.DEFAULT_VOBIZ_CONN_ID, type="string"),
+        "aws_conn_id": Param(settings.DEFAULT_AWS_CONN_ID, type="string"),
     },
     tags=["vobiz", "cdr", "lake"],
     doc_md=__doc__,
@@ -73,24 +73,11 @@ def vobiz_cdr_ingest():
     @task
     def plan_days(*, params: dict, data_interval_start: pendulum.DateTime) -> list[dict[str, str]]:
         """The run's own day first, then the re-pull days (newest first)."""
-        from airflow.sdk import BaseHook, Variable
-
-        timezone = params.get("timezone") or Variable.get(
-            config.VAR_TIMEZONE, default=config.DEFAULT_TIMEZONE
-        )
-        repull = params.get("repull_days")
-        if repull is None:
-            repull = int(Variable.get(config.VAR_REPULL_DAYS, default=config.DEFAULT_REPULL_DAYS))
-        account_id = params.get("account_id") or Variable.get(config.VAR_ACCOUNT_ID, default="")
-        if not account_id:
-            account_id = BaseHook.get_connection(params["vobiz_conn_id"]).login
-        if not account_id:
-            raise ValueError(
-                f"No Vobiz account: set the param account_id, the Variable {config.VAR_ACCOUNT_ID}, "
-                f"or the login (Auth ID) of connection {params['vobiz_conn_id']!r}"
-            )
+        timezone = settings.resolve("timezone", params=params)
+        repull = settings.resolve("repull_days", params=params)
+        account_id = settings.account_id(params=params)
         day = pendulum.instance(data_interval_start).in_timezone(timezone).date()
-        days = [day - dt.timedelta(days=n) for n in range(int(repull) + 1)]
+        days = [day - dt.timedelta(days=n) for n in range(repull + 1)]
         return [{"call_date": d.isoformat(), "account_id": account_id} for d in days]
 
     @task_group
@@ -133,7 +120,7 @@ def vobiz_cdr_ingest():
                 continue
             extra = {k: summary.get(k) for k in ("account_id", "call_date", "row_count", "content_sha256")}
             extra.update(lake_uri=lake_uri, changed=True)
-            outlet_events[CDR_PARTITIONS_ALIAS].add(config.CDR_PARTITION_ASSET, extra=extra)
+            outlet_events[CDR_PARTITIONS_ALIAS].add(settings.CDR_PARTITION_ASSET, extra=extra)
             announced.append(extra)
         return announced
 
