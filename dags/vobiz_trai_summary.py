@@ -47,6 +47,54 @@ def _report_task(task_id: str = "trai_summary_report", **kwargs: Any):
     )
 
 
+@task
+def days_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """Each distinct (account, day) of the triggering partition events, or the params of a manual run."""
+    context = get_current_context()
+    lake_uri = settings.resolve("lake_uri", params=params)
+    days = days_from_asset_events(context.get("triggering_asset_events"), lake_uri)
+    if not days:
+        if not params.get("account_id") or not params.get("call_date"):
+            raise ValueError(
+                "no partition event triggered this run: give the account_id and call_date params"
+            )
+        dt.date.fromisoformat(params["call_date"])
+        days = [
+            {
+                "account_id": params["account_id"],
+                "period": params["call_date"],
+                "lake_uri": lake_uri,
+            }
+        ]
+    return days
+
+
+@task
+def reports_to_refresh(
+    days: list[dict[str, str]], params: dict[str, Any] | None = None
+) -> list[dict[str, str]]:
+    """The published reports the days (or the calendar) made stale, as operator kwargs."""
+    import logging
+
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+    from airflow_provider_vobiz.reports.summary import stale_reports
+
+    # The ingest's window, not a param of this DAG: the Variable, else the default.
+    repull_days = settings.resolve("repull_days")
+    by_lake: dict[tuple[str, str], list[str]] = {}
+    for d in days:
+        by_lake.setdefault((d["account_id"], d["lake_uri"]), []).append(d["period"])
+    out = []
+    for (account_id, lake_uri), periods in sorted(by_lake.items()):
+        layout = LakeLayout.from_uri(lake_uri)
+        storage = LakeStorage(params["aws_conn_id"], layout.bucket)
+        for period, why in stale_reports(storage, layout, account_id, periods, repull_days=repull_days):
+            logging.getLogger(__name__).info("report %s %s is stale: %s", account_id, period, why)
+            out.append({"account_id": account_id, "period": period, "lake_uri": lake_uri})
+    return out
+
+
 @dag(
     dag_id=settings.SUMMARY_DAG_ID,
     description="Daily TRAI summary report of each CDR partition published to the lake",
@@ -64,57 +112,42 @@ def _report_task(task_id: str = "trai_summary_report", **kwargs: Any):
     },
 )
 def vobiz_trai_summary():
-    @task
-    def days_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
-        """Each distinct (account, day) of the triggering partition events, or the params of a manual run."""
-        context = get_current_context()
-        lake_uri = settings.resolve("lake_uri", params=params)
-        days = days_from_asset_events(context.get("triggering_asset_events"), lake_uri)
-        if not days:
-            if not params.get("account_id") or not params.get("call_date"):
-                raise ValueError(
-                    "no partition event triggered this run: give the account_id and call_date params"
-                )
-            dt.date.fromisoformat(params["call_date"])
-            days = [
-                {
-                    "account_id": params["account_id"],
-                    "period": params["call_date"],
-                    "lake_uri": lake_uri,
-                }
-            ]
-        return days
-
-    @task
-    def reports_to_refresh(
-        days: list[dict[str, str]], params: dict[str, Any] | None = None
-    ) -> list[dict[str, str]]:
-        """The published reports the days (or the calendar) made stale, as operator kwargs."""
-        import logging
-
-        from airflow_provider_vobiz.lake.paths import LakeLayout
-        from airflow_provider_vobiz.lake.storage import LakeStorage
-        from airflow_provider_vobiz.reports.summary import stale_reports
-
-        # The ingest's window, not a param of this DAG: the Variable, else the default.
-        repull_days = settings.resolve("repull_days")
-        by_lake: dict[tuple[str, str], list[str]] = {}
-        for d in days:
-            by_lake.setdefault((d["account_id"], d["lake_uri"]), []).append(d["period"])
-        out = []
-        for (account_id, lake_uri), periods in sorted(by_lake.items()):
-            layout = LakeLayout.from_uri(lake_uri)
-            storage = LakeStorage(params["aws_conn_id"], layout.bucket)
-            for period, why in stale_reports(storage, layout, account_id, periods, repull_days=repull_days):
-                logging.getLogger(__name__).info("report %s %s is stale: %s", account_id, period, why)
-                out.append({"account_id": account_id, "period": period, "lake_uri": lake_uri})
-        return out
-
     days = days_to_report()
     reports = _report_task().expand_kwargs(days)
     refresh = reports_to_refresh(days)
     reports >> refresh
     _report_task("trai_summary_refresh").expand_kwargs(refresh)
+
+
+@task
+def months_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """The month before the run (IST), for the given account or every account found in the lake."""
+    import zoneinfo
+
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+    from airflow_provider_vobiz.reports.summary import parse_period, previous_month
+
+    context = get_current_context()
+    month = (params.get("month") or "").strip()
+    if month:
+        if parse_period(month)[0] != "month":
+            raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    else:
+        when = context.get("logical_date") or context["dag_run"].run_after
+        month = previous_month(when.astimezone(zoneinfo.ZoneInfo(settings.DEFAULT_TIMEZONE)).date())
+    lake_uri = settings.resolve("lake_uri", params=params)
+    # No connection step here: without an account the month is reported for every account in the lake.
+    account = settings.resolve("account_id", params=params, default="")
+    accounts = [account] if account else []
+    if not accounts:
+        layout = LakeLayout.from_uri(lake_uri)
+        storage = LakeStorage(params["aws_conn_id"], layout.bucket)
+        found = (layout.parse_account(p) for p in storage.list_prefixes(layout.cdr_root))
+        accounts = sorted(a for a in found if a)
+    if not accounts:
+        raise ValueError(f"no account given and none found under {lake_uri}/cdr/")
+    return [{"account_id": a, "period": month, "lake_uri": lake_uri} for a in accounts]
 
 
 @dag(
@@ -140,36 +173,6 @@ def vobiz_trai_summary():
     },
 )
 def vobiz_trai_summary_monthly():
-    @task
-    def months_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
-        """The month before the run (IST), for the given account or every account found in the lake."""
-        import zoneinfo
-
-        from airflow_provider_vobiz.lake.paths import LakeLayout
-        from airflow_provider_vobiz.lake.storage import LakeStorage
-        from airflow_provider_vobiz.reports.summary import parse_period, previous_month
-
-        context = get_current_context()
-        month = (params.get("month") or "").strip()
-        if month:
-            if parse_period(month)[0] != "month":
-                raise ValueError(f"month must be YYYY-MM, got {month!r}")
-        else:
-            when = context.get("logical_date") or context["dag_run"].run_after
-            month = previous_month(when.astimezone(zoneinfo.ZoneInfo(settings.DEFAULT_TIMEZONE)).date())
-        lake_uri = settings.resolve("lake_uri", params=params)
-        # No connection step here: without an account the month is reported for every account in the lake.
-        account = settings.resolve("account_id", params=params, default="")
-        accounts = [account] if account else []
-        if not accounts:
-            layout = LakeLayout.from_uri(lake_uri)
-            storage = LakeStorage(params["aws_conn_id"], layout.bucket)
-            found = (layout.parse_account(p) for p in storage.list_prefixes(layout.cdr_root))
-            accounts = sorted(a for a in found if a)
-        if not accounts:
-            raise ValueError(f"no account given and none found under {lake_uri}/cdr/")
-        return [{"account_id": a, "period": month, "lake_uri": lake_uri} for a in accounts]
-
     _report_task().expand_kwargs(months_to_report())
 
 
