@@ -23,14 +23,14 @@ from typing import Any
 import pyarrow as pa
 
 from airflow_provider_vobiz.cdr.assemble import DayAssembler
-from airflow_provider_vobiz.cdr.normalize import (
+from airflow_provider_vobiz.cdr.export_csv import (
     CSV_BLOCK_SIZE,
-    Normalizer,
     csv_header,
     iter_csv_batches,
     parse_header,
     quarantine_unreadable_rows,
 )
+from airflow_provider_vobiz.cdr.normalize import Normalizer
 from airflow_provider_vobiz.lake.ingest.errors import IngestError
 from airflow_provider_vobiz.lake.ingest.pull import Progress, Pull, attr
 from airflow_provider_vobiz.lake.ingest.reconcile import PullCounts, check_account
