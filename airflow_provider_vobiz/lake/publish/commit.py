@@ -98,21 +98,13 @@ def _publish_locked(
     current: Published | None,
     listed: dict[str, dict[str, Any]],
 ) -> PublishResult:
+    """The publish under the lease, given the published state read after taking it (see the module)."""
     account_id, call_date = incoming["account_id"], incoming["call_date"]
     prefix = layout.partition_prefix(account_id, call_date)
     what = layout.s3_uri(prefix)
     new_hash = content_sha256(p.sha256 for p in parts)
     previous = current.manifest if current else None
-    problems = (
-        part_problems(
-            previous,
-            prefix,
-            {k: v["size"] for k, v in listed.items()},
-            {k: v["etag"] for k, v in listed.items()},
-        )
-        if previous is not None
-        else []
-    )
+    problems = _problems(previous, prefix, listed)
     if previous is not None and not problems:
         kept = _keep_published(storage, layout, incoming, previous, listed, new_hash)
         if kept is not None:
@@ -156,6 +148,18 @@ def _publish_locked(
         " (restated)" if restated else " (repaired)" if repaired else "",
     )
     return PublishResult(manifest=manifest, changed=True, restated=restated, repaired=repaired)
+
+
+def _problems(previous: dict[str, Any] | None, prefix: str, listed: dict[str, dict[str, Any]]) -> list[str]:
+    """How the published parts, as listed, differ from the published manifest (none: nothing published)."""
+    if previous is None:
+        return []
+    return part_problems(
+        previous,
+        prefix,
+        {k: v["size"] for k, v in listed.items()},
+        {k: v["etag"] for k, v in listed.items()},
+    )
 
 
 def _keep_published(
