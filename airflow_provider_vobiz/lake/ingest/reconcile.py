@@ -3,6 +3,7 @@
 The figures come from the API's list endpoint for the same query: ``pagination.total`` (of the pages read,
 or of a separate request), ``summary.totalCalls`` of a separate request (an aggregate the API computes apart
 from its paging), and the export's own row count. The account the API answered for must be the partition's.
+(The hook's ``iter_pages`` also checks, while paging, that the distinct records equal page 1's total.)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class PullCounts:
 
     @classmethod
     def from_totals(cls, method: str, totals: Any, **kw: Any) -> PullCounts:
+        """The figures of one ``query_totals`` answer (``total``, ``summary``, ``account_id``)."""
         summary = attr(totals, "summary") or {}
         calls = attr(summary, "totalCalls")
         return cls(
