@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.schema import CALL_DIRECTIONS, E164_PATTERN
+from airflow_provider_vobiz.lake.read import read_columns
 from airflow_provider_vobiz.reports.retention.policy import (
     COMPLETENESS_MODES,
     DEFAULT_COMPLETENESS_SAMPLE_DAYS,
@@ -97,22 +98,10 @@ def _add_counts(into: FieldCounts, counts: FieldCounts) -> None:
         into[name]["invalid"] += c["invalid"]
 
 
-def _count_parts(storage: LakeStorage, fs: Any, part_keys: Sequence[str]) -> tuple[int, FieldCounts]:
-    """Rows and field counts of one day's parts, reading only the law-enforcement columns.
-
-    :param fs: the storage's pyarrow filesystem.
-    """
-    import pyarrow.parquet as pq
-
-    totals = _zero_counts()
-    rows = 0
-    for key in part_keys:
-        pf = pq.ParquetFile(storage.path(key), filesystem=fs)
-        cols = [c for c in LAW_ENFORCEMENT_FIELDS if c in pf.schema_arrow.names]
-        table = pf.read(columns=cols)
-        rows += table.num_rows
-        _add_counts(totals, field_completeness_counts(table))
-    return rows, totals
+def _count_parts(storage: LakeStorage, part_keys: Sequence[str]) -> tuple[int, FieldCounts]:
+    """Rows and field counts of one day's parts, reading only the law-enforcement columns."""
+    table = read_columns(storage, part_keys, LAW_ENFORCEMENT_FIELDS)
+    return table.num_rows, field_completeness_counts(table)
 
 
 def completeness(
@@ -136,12 +125,12 @@ def completeness(
     keys_of = {r.call_date: r.part_keys for r in inv.days if r.status in READABLE_STATUSES}
     chosen = set(sample_days(list(keys_of), sample_size)) if mode == "sample" else set(keys_of)
 
-    fs = storage.filesystem  # built once, before the threads share it
+    _ = storage.filesystem  # built once, before the threads share it
     t0 = time.perf_counter()
     per_field = _zero_counts()
     rows_checked = 0
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        for rows, totals in pool.map(lambda day: _count_parts(storage, fs, keys_of[day]), sorted(chosen)):
+        for rows, totals in pool.map(lambda day: _count_parts(storage, keys_of[day]), sorted(chosen)):
             rows_checked += rows
             _add_counts(per_field, totals)
     for counts in per_field.values():

@@ -7,13 +7,12 @@ the re-hashed bytes of its parts: present, missing, failed quality or checksum m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_vobiz.lake.integrity import part_problems
-from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, content_sha256
-from airflow_provider_vobiz.lake.records import part_keys_of
+from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, Manifest
 from airflow_provider_vobiz.lake.retention import DEFAULT_RETENTION_YEARS, expires_on
 from airflow_provider_vobiz.reports.retention.policy import (
     STATUS_CHECKSUM_MISMATCH,
@@ -77,7 +76,7 @@ class DayRecord:
 
 def assess_day(
     call_date: dt.date,
-    manifest: dict[str, Any] | None,
+    manifest: Manifest | Mapping[str, Any] | None,
     listed_sizes: dict[str, int],
     partition_prefix: str,
     years: int = DEFAULT_RETENTION_YEARS,
@@ -91,15 +90,19 @@ def assess_day(
 ) -> DayRecord:
     """Judge one day from its manifest and the listing of its partition.
 
+    :param manifest: the day's manifest (lake.read.partition_manifest), or its plain JSON object; None: the
+        day has no published manifest.
     :param listed_sizes: ``{key: size}`` of every object listed under the partition prefix.
     :param rehash: in "full" mode, a function returning the sha256 of an object's bytes.
     :param listed_etags: ``{key: ETag}`` of the listed objects (compared with the ETags the manifest recorded).
     :param quality: the verdict of the manifest's content (lake.records.read_quality).
     :param object_lock: the day's Object Lock record (lake.records.read_object_lock).
     :param legal_hold: whether the day is under legal hold (lake.records.read_legal_hold).
-    :param manifest_sha256: sha256 of the manifest's bytes as read (stated in the report).
+    :param manifest_sha256: sha256 of the manifest's bytes as read (stated in the report); default: the
+        :attr:`Manifest.sha256` of a manifest read from its bytes.
     """
     rec = DayRecord(call_date=call_date, expires_on=expires_on(call_date, years))
+    manifest = Manifest.of(manifest)
     stray_parts = sorted(k for k in listed_sizes if k.rsplit("/", 1)[-1].startswith("part-"))
     if manifest is None:
         rec.status = STATUS_MISSING
@@ -108,14 +111,14 @@ def assess_day(
         return rec
 
     rec.manifest_key = partition_prefix + "_manifest.json"
-    rec.manifest_sha256 = manifest_sha256
+    rec.manifest_sha256 = manifest_sha256 or (manifest.sha256 if manifest.raw is not None else None)
     _record_manifest(rec, manifest, quality, object_lock, legal_hold)
-    rec.part_keys = part_keys_of(manifest, partition_prefix)
+    rec.part_keys = manifest.part_keys(partition_prefix)
     rec.bytes = sum(listed_sizes.get(k, 0) for k in rec.part_keys)
     # The same check the quality operator and the publisher run (lake.integrity): size and ETag of each part,
     # its sha256 too in "full" mode; then the manifest's own sums.
-    rec.problems = part_problems(manifest, partition_prefix, listed_sizes, listed_etags, rehash)
-    rec.problems += _manifest_sum_problems(manifest, rec)
+    rec.problems = part_problems(dict(manifest.data), partition_prefix, listed_sizes, listed_etags, rehash)
+    rec.problems += _manifest_sum_problems(manifest)
     # Part files no manifest names are what an unfinished publish left: readers who follow the manifest never
     # see them, and the next run of the day (or retention enforcement) collects them. Not a mismatch.
     if rec.problems:
@@ -129,48 +132,45 @@ def assess_day(
 
 def _record_manifest(
     rec: DayRecord,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     quality: dict[str, Any] | None,
     object_lock: dict[str, Any] | None,
     legal_hold: bool,
 ) -> None:
     """Copy what the manifest and the day's records say into ``rec``."""
-    rec.parts = len(manifest.get("parts") or [])
-    rec.rows = _int_or_none(manifest.get("row_count"))
-    rec.content_sha256 = manifest.get("content_sha256")
-    rec.extracted_at = manifest.get("extracted_at")
+    rec.parts = len(manifest.parts)
+    rec.rows = manifest.row_count
+    rec.content_sha256 = manifest.content_sha256
+    rec.extracted_at = manifest.extracted_at
     rec.quality_status = (quality or {}).get("status")
-    recon = manifest.get("reconciliation") or {}
-    rec.reconciliation_matched = recon.get("matched") if isinstance(recon, dict) else None
-    rec.api_total = _int_or_none(recon.get("api_total")) if isinstance(recon, dict) else None
+    rec.reconciliation_matched = manifest.reconciliation.get("matched")
+    rec.api_total = _int_or_none(manifest.reconciliation.get("api_total"))
     lock = object_lock or {}
     if lock.get("current", True):
         rec.object_lock_mode = lock.get("mode")
         rec.retain_until = lock.get("retain_until")
     # else: the lock was applied to parts since replaced; the new parts are not locked until the next run.
-    rec.restatements = len(manifest.get("history") or [])
+    rec.restatements = len(manifest.history)
     rec.legal_hold = bool(legal_hold)
 
 
-def _manifest_sum_problems(manifest: dict[str, Any], rec: DayRecord) -> list[str]:
+def _manifest_sum_problems(manifest: Manifest) -> list[str]:
     """Where the manifest disagrees with itself: content_sha256 over the parts' hashes, rows over the parts."""
-    parts = list(manifest.get("parts") or [])
     problems = []
-    if (
-        parts
-        and rec.content_sha256
-        and content_sha256(p.get("sha256", "") for p in parts) != rec.content_sha256
-    ):
+    has_parts = bool(manifest.parts)
+    if has_parts and manifest.content_sha256 and manifest.parts_sha256 != manifest.content_sha256:
         problems.append("content_sha256 does not match the parts' hashes recorded in the manifest")
-    rows_sum = sum(_int_or_none(p.get("rows")) or 0 for p in parts)
-    if rec.rows is None:
-        problems.append(f"the manifest's row_count is not an integer: {manifest.get('row_count')!r}")
-    elif parts and rows_sum != rec.rows:
-        problems.append(f"parts hold {rows_sum} rows, the manifest's row_count is {rec.rows}")
+    if manifest.row_count is None:
+        problems.append(f"the manifest's row_count is not an integer: {manifest.data.get('row_count')!r}")
+    elif has_parts and manifest.parts_rows != manifest.row_count:
+        problems.append(
+            f"parts hold {manifest.parts_rows} rows, the manifest's row_count is {manifest.row_count}"
+        )
     return problems
 
 
 def _int_or_none(value: Any) -> int | None:
+    """The API's total as the manifest recorded it, as an integer (None when it is none)."""
     try:
         return None if value is None else int(value)
     except (TypeError, ValueError):

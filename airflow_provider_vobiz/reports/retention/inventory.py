@@ -8,7 +8,6 @@ hold) fetched concurrently on a thread pool. No Parquet is read, except that "fu
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.window import parse_day
 from airflow_provider_vobiz.lake.integrity import VERIFY_MODES, clean_etag, sha256_of
-from airflow_provider_vobiz.lake.manifest import manifest_sha256
+from airflow_provider_vobiz.lake.manifest import Manifest
+from airflow_provider_vobiz.lake.read import partition_manifest
 from airflow_provider_vobiz.lake.records import read_legal_hold, read_object_lock, read_quality
 from airflow_provider_vobiz.lake.retention import DEFAULT_RETENTION_YEARS, retention_window
 from airflow_provider_vobiz.reports.retention.day import DayRecord, assess_day
@@ -79,16 +79,15 @@ def _list_account(storage: LakeStorage, layout: LakeLayout, account_id: str) -> 
 
 def _read_day(
     storage: LakeStorage, layout: LakeLayout, account_id: str, day: dt.date, listed: dict[str, int]
-) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+) -> tuple[Manifest | None, dict[str, Any]]:
     """The day's manifest, and the keyword arguments of :func:`assess_day` read beside it."""
-    raw = storage.get_bytes_or_none(layout.manifest_key(account_id, day))
-    manifest = None if raw is None else json.loads(raw)
-    found: dict[str, Any] = {"quality": read_quality(storage, layout, account_id, day, manifest or {})}
-    if raw is not None:
-        found["manifest_sha256"] = manifest_sha256(raw)
+    manifest = partition_manifest(storage, layout, account_id, day)
+    if manifest is None:  # gone since the listing: a missing day, whose records say nothing
+        return None, {}
+    found: dict[str, Any] = {"quality": read_quality(storage, layout, account_id, day, manifest)}
     # The retention records are fetched only for the days the listing shows them for.
     if layout.object_lock_key(account_id, day) in listed:
-        found["object_lock"] = read_object_lock(storage, layout, account_id, day, manifest or {})
+        found["object_lock"] = read_object_lock(storage, layout, account_id, day, manifest)
     if layout.legal_hold_key(account_id, day) in listed:
         found["legal_hold"] = read_legal_hold(storage, layout, account_id, day).get("hold", False)
     return manifest, found
@@ -162,7 +161,7 @@ def _assess_days(
     t0: float,
 ) -> list[DayRecord]:
     """Read the manifests and records of the ``wanted`` days, then judge every day, on a thread pool."""
-    _ = storage.client  # build the boto3 client once, before the threads share it
+    storage.connect()  # build the boto3 client once, before the threads share it
     rehash = (lambda key: sha256_of(storage, key)) if verify == "full" else None
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         read = _read_days(pool, storage, layout, account_id, wanted, listing, t0)
@@ -191,10 +190,10 @@ def _read_days(
     days: list[dt.date],
     listing: _Listing,
     t0: float,
-) -> dict[dt.date, tuple[dict[str, Any] | None, dict[str, Any]]]:
+) -> dict[dt.date, tuple[Manifest | None, dict[str, Any]]]:
     """:func:`_read_day` of each of ``days`` on ``pool``, logging the pace."""
 
-    def read(day: dt.date) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    def read(day: dt.date) -> tuple[Manifest | None, dict[str, Any]]:
         return _read_day(storage, layout, account_id, day, listing.by_day.get(day, {}))
 
     out = {}
