@@ -13,6 +13,7 @@ from typing import Any
 
 from airflow_provider_vobiz.lake.integrity import part_problems
 from airflow_provider_vobiz.lake.manifest import QUALITY_FAILED, Manifest
+from airflow_provider_vobiz.lake.paths import MANIFEST_NAME
 from airflow_provider_vobiz.lake.retention import DEFAULT_RETENTION_YEARS, expires_on
 from airflow_provider_vobiz.reports.retention.policy import (
     STATUS_CHECKSUM_MISMATCH,
@@ -110,7 +111,7 @@ def assess_day(
             rec.problems.append(f"{len(stray_parts)} part file(s) without a published manifest")
         return rec
 
-    rec.manifest_key = partition_prefix + "_manifest.json"
+    rec.manifest_key = partition_prefix + MANIFEST_NAME
     rec.manifest_sha256 = manifest_sha256 or (manifest.sha256 if manifest.raw is not None else None)
     _record_manifest(rec, manifest, quality, object_lock, legal_hold)
     rec.part_keys = manifest.part_keys(partition_prefix)
@@ -142,7 +143,7 @@ def _record_manifest(
     rec.rows = manifest.row_count
     rec.content_sha256 = manifest.content_sha256
     rec.extracted_at = manifest.extracted_at
-    rec.quality_status = (quality or {}).get("status")
+    rec.quality_status = quality.get("status") if quality else None
     rec.reconciliation_matched = manifest.reconciliation.get("matched")
     rec.api_total = _int_or_none(manifest.reconciliation.get("api_total"))
     lock = object_lock or {}
