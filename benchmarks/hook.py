@@ -20,11 +20,14 @@ import tempfile
 import time
 import tracemalloc
 from datetime import date
+from pathlib import Path
 
 import httpx
-from _servers import free_port
 
-from airflow_provider_vobiz.hooks.vobiz import VobizHook
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from airflow_provider_vobiz.hooks.vobiz import VobizHook  # noqa: E402
+from tests.support.servers import free_port  # noqa: E402
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Benchmark: validating a 1M-call day with the whole quality suite, reading it from S3 included.
 
-Seeds one realistic day (``quality.synthetic.clean_day``, written by the lake's own Parquet writer and
+Seeds one realistic day (``tests.support.lake_data.clean_day``, written by the lake's own Parquet writer and
 publisher) on a local moto S3 server running in its own process, then runs each case in a fresh Python
 process, ``--runs`` times, and prints medians (min-max) of the measured section and of the process's peak RSS:
 
@@ -30,10 +30,10 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from _servers import moto_s3_server
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from tests.support.servers import moto_s3_server  # noqa: E402
 
 ACCOUNT = "MA_BENCH0001"
 DAY = dt.date(2026, 3, 2)
@@ -64,7 +64,7 @@ def _lake():
 
 
 def seed(rows: int) -> dict:
-    from airflow_provider_vobiz.quality.synthetic import clean_day, write_partition
+    from tests.support.lake_data import clean_day, write_partition
 
     storage, layout = _lake()
     storage.client.create_bucket(Bucket=BUCKET)
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # moto's server in its own process, as S3 would be: in-process it would share this process's GIL.
     servers = ExitStack()
-    endpoint = servers.enter_context(moto_s3_server())
+    endpoint = servers.enter_context(moto_s3_server(own_process=True)).endpoint_url
     try:
         os.environ["VOBIZ_BENCH_ENDPOINT"] = endpoint
         _env(endpoint)

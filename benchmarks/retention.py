@@ -22,10 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-from _servers import moto_s3_server
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from tests.support.servers import moto_s3_server  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     # moto's server in its own process, as S3 would be: in-process it would share this process's GIL.
     servers = ExitStack()
-    endpoint = servers.enter_context(moto_s3_server())
+    endpoint = servers.enter_context(moto_s3_server(own_process=True)).endpoint_url
     os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
         {"conn_type": "aws", "login": "bench", "password": "bench", "extra": {"endpoint_url": endpoint}}
     )
