@@ -285,20 +285,16 @@ def start_api_server(port: int, base_url: str, log_path: Path) -> subprocess.Pop
 
 def wait_healthy(proc: subprocess.Popen, base_url: str, log_path: Path, timeout: float = 120) -> None:
     """Return once the api-server answers its health check; exit if it stops or takes too long."""
-    import httpx
+    from tests.support.servers import wait_for_http
 
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"airflow api-server stopped; see {log_path}")
-        try:
-            if httpx.get(f"{base_url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"airflow api-server did not become healthy in {timeout:.0f} s; see {log_path}")
-        time.sleep(0.5)
+    try:
+        wait_for_http(f"{base_url}/api/v2/monitor/health", proc, timeout)
+    except ChildProcessError:
+        raise SystemExit(f"airflow api-server stopped; see {log_path}") from None
+    except TimeoutError:
+        raise SystemExit(
+            f"airflow api-server did not become healthy in {timeout:.0f} s; see {log_path}"
+        ) from None
 
 
 def stop_process_group(proc: subprocess.Popen) -> None:

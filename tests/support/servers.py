@@ -32,6 +32,28 @@ def wait_for_port(port: int, timeout: float = 30.0, what: str = "the server") ->
     raise RuntimeError(f"{what} did not listen on port {port} within {timeout}s")
 
 
+def wait_for_http(url: str, proc: subprocess.Popen | None = None, timeout: float = 120.0) -> None:
+    """Return once ``url`` answers 200, polling every half second.
+
+    :param proc: the server's process: :class:`ChildProcessError` as soon as it exits.
+    :raises TimeoutError: no 200 within ``timeout`` seconds.
+    """
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise ChildProcessError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f} s")
+        time.sleep(0.5)
+
+
 @dataclass
 class S3Server:
     """A running S3 endpoint and the credentials it is given (moto accepts any)."""
