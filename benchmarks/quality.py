@@ -191,34 +191,39 @@ def main(argv: list[str] | None = None) -> int:
                     f"{r['peak_mb']:7.0f} MB peak RSS",
                     flush=True,
                 )
-        print()
-        print(f"{args.rows:,}-call day on a local moto S3 server, {args.runs} fresh-process runs each")
-        print("| case | section s | section CPU s | process s | peak RSS MB |\n|---|---|---|---|---|")
-        for case in CASES:
-            rs = results[case]
-            print(
-                f"| {case} | {_fmt([r['seconds'] for r in rs], '')} | {_fmt([r['section_cpu'] for r in rs], '')} "
-                f"| {_fmt([r['wall'] for r in rs], '')} | {_fmt([r['peak_mb'] for r in rs], '', 0)} |"
-            )
-        v = statistics.median(r["seconds"] for r in results["validate"])
-        ref = statistics.median(r["seconds"] for r in results["read (reference)"])
-        vc = statistics.median(r["section_cpu"] for r in results["validate"])
-        rc = statistics.median(r["section_cpu"] for r in results["read (reference)"])
-        vm = statistics.median(r["peak_mb"] for r in results["validate"])
-        rm = statistics.median(r["peak_mb"] for r in results["read (reference)"])
-        first = results["validate"][0]
-        print()
-        print(f"load average during the runs: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs")
-        print(
-            f"validate: {first['expectations']} expectations, status {first['status']}; "
-            f"ratio to reading the same columns: {v / ref:.1f}x time, {vc / rc:.1f}x CPU, {vm / rm:.1f}x peak RSS"
-        )
-        print(
-            f"targets: under 15 s -> {'met' if v < 15 else 'MISSED'}; under 2 GB -> {'met' if vm < 2048 else 'MISSED'}"
-        )
+        print_results(results, args.rows, args.runs)
     finally:
         servers.close()
     return 0
+
+
+def print_results(results: dict[str, list[dict]], rows: int, runs: int) -> None:
+    """The runs' table, and validate's ratios to reading the same columns against the targets."""
+    print()
+    print(f"{rows:,}-call day on a local moto S3 server, {runs} fresh-process runs each")
+    print("| case | section s | section CPU s | process s | peak RSS MB |\n|---|---|---|---|---|")
+    for case in CASES:
+        rs = results[case]
+        print(
+            f"| {case} | {_fmt([r['seconds'] for r in rs], '')} | {_fmt([r['section_cpu'] for r in rs], '')} "
+            f"| {_fmt([r['wall'] for r in rs], '')} | {_fmt([r['peak_mb'] for r in rs], '', 0)} |"
+        )
+    v = statistics.median(r["seconds"] for r in results["validate"])
+    ref = statistics.median(r["seconds"] for r in results["read (reference)"])
+    vc = statistics.median(r["section_cpu"] for r in results["validate"])
+    rc = statistics.median(r["section_cpu"] for r in results["read (reference)"])
+    vm = statistics.median(r["peak_mb"] for r in results["validate"])
+    rm = statistics.median(r["peak_mb"] for r in results["read (reference)"])
+    first = results["validate"][0]
+    print()
+    print(f"load average during the runs: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs")
+    print(
+        f"validate: {first['expectations']} expectations, status {first['status']}; "
+        f"ratio to reading the same columns: {v / ref:.1f}x time, {vc / rc:.1f}x CPU, {vm / rm:.1f}x peak RSS"
+    )
+    print(
+        f"targets: under 15 s -> {'met' if v < 15 else 'MISSED'}; under 2 GB -> {'met' if vm < 2048 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":
