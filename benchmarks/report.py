@@ -77,7 +77,7 @@ def prepare(data_dir: Path, month: str, days: int, rows: int) -> None:
         storage.client.create_bucket(Bucket=BUCKET)
         for written, day in enumerate(todo, 1):
             manifest = cdrgen.publish_day(storage, layout, ACCOUNT, day, rows)
-            size = _mirror(storage, fs, layout, day, manifest)
+            size = _mirror(storage, fs, data_dir, layout, day, manifest)
             rate = written * rows / (time.perf_counter() - t0)
             print(f"  wrote {day} ({size / 1e6:.0f} MB), {rate:,.0f} rows/s", flush=True)
 
@@ -94,17 +94,18 @@ def _prepared(fs, layout, day: dt.date, rows: int) -> bool:
     return manifest["row_count"] == rows and bool(manifest.get("version"))
 
 
-def _mirror(storage, fs, layout, day: dt.date, manifest: dict) -> int:
+def _mirror(storage, fs, data_dir: Path, layout, day: dt.date, manifest: dict) -> int:
     """Copy the day's manifest and parts to the local mirror, then drop the parts from the S3 server (its
     memory holds one day at a time); returns the bytes of the parts."""
+    from tests.support.mirror import mirror_lake
+
     prefix = f"{BUCKET}/{layout.partition_prefix(ACCOUNT, day)}"
     fs.create_dir(prefix)
     fs.delete_dir_contents(prefix)
     keys = [p["key"] for p in manifest["parts"]]
-    for key in [*keys, layout.manifest_key(ACCOUNT, day)]:
-        with fs.open_output_stream(f"{BUCKET}/{key}") as f:
-            for chunk in storage.iter_chunks(key):
-                f.write(chunk)
+    mirror_lake(
+        storage, layout, data_dir / BUCKET / layout.prefix, [*keys, layout.manifest_key(ACCOUNT, day)]
+    )
     storage.delete_keys(keys)
     return sum(p["bytes"] for p in manifest["parts"])
 

@@ -103,28 +103,19 @@ def copy_lake(out: Path) -> int:
     """Mirror the whole lake to ``out/lake`` and write ``out/index.html`` linking every report."""
     from airflow_provider_vobiz.lake.paths import LakeLayout
     from airflow_provider_vobiz.lake.storage import LakeStorage
+    from tests.support.mirror import mirror_lake, relative_key
 
     layout = LakeLayout.from_uri(LAKE_URI)
     storage = LakeStorage("aws_default", layout.bucket)
     shutil.rmtree(out, ignore_errors=True)
-    root = out / "lake"
-    copied, reports = 0, []
-    for obj in storage.list_objects(layout.key("")):
-        rel = obj["Key"][len(layout.prefix) :].lstrip("/")
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "wb") as fh:
-            for chunk in storage.iter_chunks(obj["Key"]):
-                fh.write(chunk)
-        copied += 1
-        if obj["Key"].startswith(layout.reports_root):
-            reports.append(f"lake/{rel}")
+    copied = mirror_lake(storage, layout, out / "lake")
+    reports = [f"lake/{relative_key(layout, key)}" for key in copied if key.startswith(layout.reports_root)]
     items = "\n".join(f'<li><a href="{rel}">{rel}</a></li>' for rel in sorted(reports))
     (out / "index.html").write_text(
         "<!doctype html><meta charset='utf-8'><title>Vobiz demo reports</title>"
         f"<h1>Vobiz demo reports</h1><ul>{items}</ul>"
     )
-    return copied
+    return len(copied)
 
 
 def verify_mirrored_reports(out: Path) -> None:
