@@ -13,6 +13,7 @@ _local = threading.local()
 
 
 def need(what: str) -> None:
+    """Called before computing ``what``: raises :class:`Cold` in cached-only mode."""
     if getattr(_local, "cached_only", False):
         raise Cold(what)
 

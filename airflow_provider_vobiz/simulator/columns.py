@@ -1,6 +1,6 @@
 """Arrow string columns built as bytes, vectorised: ISO timestamps, uuids, phone numbers, IPs, categories.
 
-strftime, uuid4() and f-strings per record are 10x slower than this at a million records a day.
+No Python object per record: a day of a million calls is rendered in numpy and Arrow.
 """
 
 from __future__ import annotations

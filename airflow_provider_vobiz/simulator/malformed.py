@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+#: What a hostile record (``hostile_records``) holds in each free-text field: legal API text that breaks
 #: naive renderers and naive CSV readers (CR, LF and CRLF inside a value, quotes, commas: the export quotes
 #: them as RFC 4180 says). The same values on every hostile record, so the long cause ranks among the top
 #: causes.
