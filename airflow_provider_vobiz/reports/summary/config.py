@@ -89,6 +89,7 @@ class SummaryConfig:
 
     @property
     def window_minutes(self) -> tuple[int, int]:
+        """The calling window as minutes after local midnight, ``[start, end)``."""
         return self._minutes(self.calling_window[0]), self._minutes(self.calling_window[1])
 
     @classmethod
@@ -104,6 +105,7 @@ class SummaryConfig:
         return cls(**values)
 
     def as_dict(self) -> dict[str, Any]:
+        """The settings as the report states them (plain JSON values, classes sorted)."""
         d = asdict(self)
         d["calling_window"] = list(self.calling_window)
         d["hangup_classes"] = dict(sorted(self.hangup_classes.items()))

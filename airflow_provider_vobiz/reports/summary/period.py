@@ -28,11 +28,11 @@ def parse_period(period: str) -> tuple[str, list[dt.date]]:
 
 
 def previous_month(day: dt.date) -> str:
+    """The month before ``day``'s, as ``YYYY-MM``."""
     first = day.replace(day=1)
     return (first - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
-# -- status: can the period still change? -----------------------------------------------------------------
 def final_from(period: str, repull_days: int = DEFAULT_REPULL_DAYS) -> dt.date:
     """The first day (local) on which a report of ``period`` is ``final`` (:func:`cdr.window.settled_from`
     of its last day)."""

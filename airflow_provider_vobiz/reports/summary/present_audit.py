@@ -10,6 +10,7 @@ from airflow_provider_vobiz.reports.summary.cells import num
 
 
 def data_quality_section(doc: Mapping[str, Any]) -> Section:
+    """Each partition's quality verdict, rows, quarantined records, reconciliation and restatements."""
     rows = []
     for day, q in doc["quality"]["days"].items():
         if q["status"] == "missing":
@@ -34,6 +35,7 @@ def data_quality_section(doc: Mapping[str, Any]) -> Section:
 
 
 def versions_section(doc: Mapping[str, Any]) -> Section:
+    """This version of the report and the versions it supersedes, with why."""
     rows = [
         [
             str(v["version"]),
@@ -60,6 +62,7 @@ def versions_section(doc: Mapping[str, Any]) -> Section:
 
 
 def inputs_section(doc: Mapping[str, Any]) -> Section:
+    """The partitions the report was computed from, with their manifest and content hashes."""
     rows = [
         [
             i["call_date"],
@@ -82,6 +85,7 @@ def inputs_section(doc: Mapping[str, Any]) -> Section:
 
 
 def method_section(doc: Mapping[str, Any]) -> Section:
+    """The formulas, where their SQL is, and the settings and hangup classes in force."""
     return Section(
         "Method",
         paragraphs=[

@@ -11,6 +11,7 @@ from airflow_provider_vobiz.reports.summary.cells import money, num, pct
 
 
 def calling_hours_section(doc: Mapping[str, Any]) -> Section:
+    """Outbound calls outside the calling window and campaign CLIs outside the number series (TCCCPR)."""
     start, end = doc["config"]["calling_window"]
     rows = [
         [
@@ -69,6 +70,7 @@ def calling_hours_section(doc: Mapping[str, Any]) -> Section:
 
 
 def ucc_section(doc: Mapping[str, Any]) -> Section:
+    """UCC risk per outbound CLI over the period, numbers masked."""
     cfg = doc["config"]
     flagged = [r for r in doc["ucc"] if r["flagged"] and r["day"] != "period"]
     period = [r for r in doc["ucc"] if r["day"] == "period"]
@@ -109,6 +111,7 @@ def ucc_section(doc: Mapping[str, Any]) -> Section:
 
 
 def cost_section(doc: Mapping[str, Any]) -> Section:
+    """The period's cost, and by trunk and region."""
     t = doc["totals"]
     rows = [
         [

@@ -22,6 +22,7 @@ def _row(directions: Directions, label: str, key: str, fmt: Callable[[Any], str]
 
 
 def overview_section(doc: Mapping[str, Any], directions: Directions) -> Section:
+    """The period's traffic and accessibility per direction, with the references."""
     refs = doc["references"]
 
     def row(label: str, key: str, fmt: Callable[[Any], str], ref: str = "") -> list[Any]:
@@ -111,6 +112,7 @@ def _daily_table(doc: Mapping[str, Any]) -> Table:
 def per_day_section(
     doc: Mapping[str, Any], present_days: list[Mapping[str, Any]], labels: list[str]
 ) -> Section:
+    """Each day's headline figures, and charts of them."""
     refs = doc["references"]
     return Section(
         "Per day",
@@ -165,6 +167,7 @@ def per_day_section(
 def voice_quality_section(
     doc: Mapping[str, Any], directions: Directions, present_days: list[Mapping[str, Any]], labels: list[str]
 ) -> Section:
+    """MOS, jitter and packet loss per direction, the codec mix, MOS per day."""
     table = Table(
         ["Metric", *(d for d, _ in directions)],
         [
@@ -212,6 +215,7 @@ def voice_quality_section(
 def hangup_section(
     doc: Mapping[str, Any], present_days: list[Mapping[str, Any]], labels: list[str]
 ) -> Section:
+    """Hangups by cause, class and source, and a diagnosis of the top causes."""
     h = doc["hangups"]
     period_causes = h["by_cause"].get("period", {})
     total = sum(period_causes.values())
