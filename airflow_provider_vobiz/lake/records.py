@@ -17,33 +17,24 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.window import utc_now_iso
-from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING, QUALITY_STATUSES, read_manifest
+from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING, QUALITY_STATUSES, Manifest
+from airflow_provider_vobiz.lake.read import partition_manifest
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.paths import LakeLayout
     from airflow_provider_vobiz.lake.storage import LakeStorage
 
 
-def part_keys_of(manifest: dict[str, Any], partition_prefix: str) -> list[str]:
-    """The full keys of the parts a manifest names, in order (a bare name is relative to the partition)."""
-    keys = []
-    for part in manifest.get("parts") or []:
-        key = str(part.get("key") or "")
-        keys.append(key if "/" in key else partition_prefix + key)
-    return keys
+def part_keys_of(manifest: Manifest | dict[str, Any], partition_prefix: str) -> list[str]:
+    """The full keys of the parts a manifest names, in order (:meth:`Manifest.part_keys`)."""
+    return Manifest.of(manifest).part_keys(partition_prefix)
 
 
 # -- quality ----------------------------------------------------------------------------------------------
-def quality_for(manifest: dict[str, Any] | None, verdict: dict[str, Any] | None) -> dict[str, Any]:
-    """The verdict if it judged ``manifest``'s content, else ``{"status": "pending"}``."""
-    if (
-        manifest is not None
-        and isinstance(verdict, dict)
-        and verdict.get("status") in QUALITY_STATUSES
-        and verdict.get("content_sha256") == manifest.get("content_sha256")
-    ):
-        return verdict
-    return {"status": QUALITY_PENDING}
+def quality_for(manifest: Manifest | dict[str, Any] | None, verdict: dict[str, Any] | None) -> dict[str, Any]:
+    """The verdict if it judged ``manifest``'s content, else ``{"status": "pending"}`` (:meth:`Manifest.quality`)."""
+    found = Manifest.of(manifest)
+    return {"status": QUALITY_PENDING} if found is None else found.quality(verdict)
 
 
 def read_quality(
@@ -51,14 +42,14 @@ def read_quality(
     layout: LakeLayout,
     account_id: str,
     call_date: dt.date | str,
-    manifest: dict[str, Any] | None = None,
+    manifest: Manifest | dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The quality verdict of the partition's current content (``pending`` when none judged it).
 
     :param manifest: the manifest already read, to spare a GET (None: read it).
     """
     if manifest is None:
-        manifest = read_manifest(storage, layout, account_id, call_date)
+        manifest = partition_manifest(storage, layout, account_id, call_date)
     return quality_for(manifest, storage.get_json(layout.verdict_key(account_id, call_date)))
 
 
@@ -84,7 +75,7 @@ def read_object_lock(
     layout: LakeLayout,
     account_id: str,
     call_date: dt.date | str,
-    manifest: dict[str, Any] | None = None,
+    manifest: Manifest | dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The Object Lock record of the day; ``current`` says whether it covers the manifest's parts.
 
@@ -94,8 +85,9 @@ def read_object_lock(
     if not isinstance(record, dict):
         return {}
     if manifest is None:
-        manifest = read_manifest(storage, layout, account_id, call_date) or {}
-    keys = part_keys_of(manifest, layout.partition_prefix(account_id, call_date))
+        manifest = partition_manifest(storage, layout, account_id, call_date)
+    found = Manifest.of(manifest) or Manifest({})
+    keys = found.part_keys(layout.partition_prefix(account_id, call_date))
     return {**record, "current": record.get("part_keys") == keys}
 
 
