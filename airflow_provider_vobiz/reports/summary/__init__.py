@@ -4,7 +4,8 @@ Computed from the lake, never from the API (docs/architecture.md). One module pe
 
 - :mod:`.config`: the settings (:class:`SummaryConfig`) and the conventions the report states;
 - :mod:`.period`: a day or a month, and whether its report is final (:func:`report_status`);
-- :mod:`.inputs`: each day's manifest, verdict and part files (:func:`collect_inputs`, :func:`open_dataset`);
+- :mod:`.inputs`: each day's manifest (a :class:`~airflow_provider_vobiz.lake.manifest.Manifest`), verdict
+  and part files (:func:`collect_inputs`, :func:`open_dataset`);
 - :mod:`.figures`: DuckDB over those parts; the metric definitions are ``reports/sql/cube.sql`` (one scan
   of each day) and ``reports/sql/metrics.sql`` (the formulas);
 - :mod:`.build`: the JSON document (:func:`build_summary`);

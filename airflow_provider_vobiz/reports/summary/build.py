@@ -126,18 +126,18 @@ def _quality_days(inputs: Sequence[DayInput]) -> dict[str, dict[str, Any]]:
         if not d.present:
             quality_days[d.call_date] = {"status": "missing"}
             continue
-        m = d.manifest or {}
+        m = d.manifest
         status = d.quality.get("status") or "pending"
         if status not in QUALITY_STATUSES:
             status = "pending"
         quality_days[d.call_date] = {
             "status": status,
-            "row_count": int(m.get("row_count") or 0),
-            "rejects": int((m.get("rejects") or {}).get("count") or 0),
-            "reconciliation": m.get("reconciliation"),
-            "restatements": len(m.get("history") or []),
-            "history": m.get("history") or [],
-            "extracted_at": m.get("extracted_at"),
+            "row_count": d.row_count,
+            "rejects": int(m.rejects.get("count") or 0),
+            "reconciliation": m.reconciliation or None,
+            "restatements": len(m.history),
+            "history": m.history,
+            "extracted_at": m.extracted_at,
         }
     return quality_days
 
@@ -148,8 +148,8 @@ def _inputs(present: Sequence[DayInput]) -> list[dict[str, Any]]:
         {
             "call_date": d.call_date,
             "manifest_sha256": d.manifest_sha256,
-            "content_sha256": (d.manifest or {}).get("content_sha256"),
-            "row_count": int((d.manifest or {}).get("row_count") or 0),
+            "content_sha256": d.manifest.content_sha256,
+            "row_count": d.row_count,
             "parts": len(d.part_paths),
         }
         for d in present

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
-from airflow_provider_vobiz.lake.manifest import manifest_sha256
-from airflow_provider_vobiz.lake.paths import MANIFEST_NAME, LakeLayout
-from airflow_provider_vobiz.lake.records import quality_for
+from airflow_provider_vobiz.lake.manifest import Manifest
+from airflow_provider_vobiz.lake.paths import LakeLayout
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -27,16 +26,31 @@ if TYPE_CHECKING:
 
 @dataclass
 class DayInput:
+    """One day of the period as the report read it.
+
+    :param call_date: the day, ``YYYY-MM-DD``.
+    :param manifest: its published manifest (None: the day is missing from the lake).
+    :param part_paths: the part files the report reads, ``bucket/key`` as pyarrow's filesystems expect them.
+    :param quality: the verdict of the manifest's content (``pending`` when none judged it).
+    """
+
     call_date: str
-    manifest: dict[str, Any] | None
-    manifest_sha256: str | None
+    manifest: Manifest | None
     part_paths: list[str]
-    #: The verdict of the manifest's content (lake.records; ``pending`` when none judged it).
     quality: dict[str, Any] = field(default_factory=dict)
 
     @property
     def present(self) -> bool:
         return self.manifest is not None
+
+    @property
+    def manifest_sha256(self) -> str | None:
+        """What the report cites: sha256 of the manifest's bytes as read."""
+        return None if self.manifest is None else self.manifest.sha256
+
+    @property
+    def row_count(self) -> int:
+        return 0 if self.manifest is None else self.manifest.row_count or 0
 
 
 def _read_bytes(fs: pafs.FileSystem, path: str) -> bytes | None:
@@ -49,39 +63,39 @@ def _read_bytes(fs: pafs.FileSystem, path: str) -> bytes | None:
         return f.read()
 
 
+def _listed_parts(fs: pafs.FileSystem, layout: LakeLayout, prefix: str) -> list[str]:
+    """Every part file under a partition whose (older) manifest does not list its parts."""
+    import pyarrow.fs as pafs
+
+    found = fs.get_file_info(pafs.FileSelector(f"{layout.bucket}/{prefix}", allow_not_found=True))
+    return sorted(i.path for i in found if i.type == pafs.FileType.File and LakeLayout.is_part_key(i.path))
+
+
 def collect_inputs(
     fs: pafs.FileSystem, layout: LakeLayout, account_id: str, days: Sequence[dt.date]
 ) -> list[DayInput]:
-    """Each day's manifest (and its sha256) and the part files it lists; a day with no manifest is missing.
+    """Each day's manifest and the part files it names, with the quality verdict of its content; a day with
+    no manifest is missing.
 
-    Paths are ``bucket/key`` as pyarrow's filesystems expect them.
+    The report is handed the lake's pyarrow filesystem, so it reads the bytes there; what they say is read
+    through :class:`~airflow_provider_vobiz.lake.manifest.Manifest`.
     """
-    import pyarrow.fs as pafs
-
     out = []
     for day in days:
-        prefix = layout.partition_prefix(account_id, day)
-        raw = _read_bytes(fs, f"{layout.bucket}/{prefix}{MANIFEST_NAME}")
+        raw = _read_bytes(fs, f"{layout.bucket}/{layout.manifest_key(account_id, day)}")
         if raw is None:
-            out.append(DayInput(day.isoformat(), None, None, []))
+            out.append(DayInput(day.isoformat(), None, []))
             continue
-        manifest = json.loads(raw)
-        listed = manifest.get("parts")
-        if isinstance(listed, list):
+        manifest = Manifest.from_json(raw)
+        prefix = layout.partition_prefix(account_id, day)
+        if manifest.has_parts_list:
             # The manifest's parts are the partition's content (their hashes make content_sha256).
-            parts = []
-            for part in listed:
-                key = str(part["key"])
-                key = key if "/" in key else prefix + key
-                parts.append(f"{layout.bucket}/{key}")
-        else:  # a manifest without a parts list: every part file under the prefix
-            found = fs.get_file_info(pafs.FileSelector(f"{layout.bucket}/{prefix}", allow_not_found=True))
-            parts = sorted(
-                i.path for i in found if i.type == pafs.FileType.File and LakeLayout.is_part_key(i.path)
-            )
+            parts = [f"{layout.bucket}/{key}" for key in manifest.part_keys(prefix)]
+        else:
+            parts = _listed_parts(fs, layout, prefix)
         verdict = _read_bytes(fs, f"{layout.bucket}/{layout.verdict_key(account_id, day)}")
-        quality = quality_for(manifest, json.loads(verdict) if verdict else None)
-        out.append(DayInput(day.isoformat(), manifest, manifest_sha256(raw), parts, quality))
+        quality = manifest.quality(json.loads(verdict) if verdict else None)
+        out.append(DayInput(day.isoformat(), manifest, parts, quality))
     return out
 
 
@@ -91,7 +105,12 @@ def open_dataset(
     inputs: Sequence[DayInput],
     dictionary_columns: Sequence[str] = (),
 ) -> pads.Dataset:
-    """A dataset over exactly the period's part files; ``account_id``/``call_date`` come from the paths."""
+    """A dataset over exactly the period's part files; ``account_id``/``call_date`` come from the paths.
+
+    Not :func:`lake.read.cdr_dataset`: that one reads the manifests again (a day restated in between would
+    make the figures disagree with the hashes the report cites) and types ``call_date`` as a date, where
+    ``sql/cube.sql`` groups by its text.
+    """
     import pyarrow as pa
     import pyarrow.dataset as pads
 

@@ -25,7 +25,7 @@ from airflow_provider_vobiz.reports.summary.present_conduct import (
     ucc_section,
 )
 from airflow_provider_vobiz.reports.summary.present_traffic import (
-    directions,
+    direction_columns,
     hangup_section,
     overview_section,
     per_day_section,
@@ -93,7 +93,7 @@ def meta(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def summary_report(doc: Mapping[str, Any]) -> Report:
     """The human-readable report (phone numbers masked to their last four digits)."""
-    columns = directions(doc)
+    columns = direction_columns(doc)
     present_days = [d for d in doc["by_day"] if d["present"]]
     labels = [d["call_date"][5:] for d in present_days]
     return Report(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from airflow_provider_vobiz.reports.render import REFERENCE_LABEL, Chart, Section, Table
@@ -12,7 +13,7 @@ from airflow_provider_vobiz.reports.summary.cells import chart_pct, num, pct
 Directions = Sequence[tuple[str, Mapping[str, Any]]]
 
 
-def directions(doc: Mapping[str, Any]) -> Directions:
+def direction_columns(doc: Mapping[str, Any]) -> Directions:
     """The whole period's metrics (``All``), then each direction's."""
     return [("All", doc["totals"]), *((k.capitalize(), v) for k, v in doc["by_direction"].items())]
 
@@ -24,10 +25,7 @@ def _row(directions: Directions, label: str, key: str, fmt: Callable[[Any], str]
 def overview_section(doc: Mapping[str, Any], directions: Directions) -> Section:
     """The period's traffic and accessibility per direction, with the references."""
     refs = doc["references"]
-
-    def row(label: str, key: str, fmt: Callable[[Any], str], ref: str = "") -> list[Any]:
-        return _row(directions, label, key, fmt, ref)
-
+    row = partial(_row, directions)
     overview = Table(
         ["Metric", *(d for d, _ in directions), REFERENCE_LABEL],
         [

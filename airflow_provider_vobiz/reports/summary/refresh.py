@@ -44,7 +44,7 @@ def refresh_reason(
             {
                 "call_date": d.call_date,
                 "manifest_sha256": d.manifest_sha256,
-                "row_count": int((d.manifest or {}).get("row_count") or 0),
+                "row_count": d.row_count,
             }
             for d in inputs
         ],
