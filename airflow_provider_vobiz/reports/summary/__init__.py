@@ -6,8 +6,8 @@ Computed from the lake, never from the API (docs/architecture.md). One module pe
 - :mod:`.period`: a day or a month, and whether its report is final (:func:`report_status`);
 - :mod:`.inputs`: each day's manifest (a :class:`~airflow_provider_vobiz.lake.manifest.Manifest`), verdict
   and part files (:func:`collect_inputs`, :func:`open_dataset`);
-- :mod:`.figures`: DuckDB over those parts; the metric definitions are ``reports/sql/cube.sql`` (one scan
-  of each day) and ``reports/sql/metrics.sql`` (the formulas);
+- :mod:`.figures`: DuckDB over those parts; the metric definitions are ``reports/summary/sql/cube.sql`` (one scan
+  of each day) and ``reports/summary/sql/metrics.sql`` (the formulas);
 - :mod:`.build`: the JSON document (:func:`build_summary`);
 - :mod:`.document`: its copies for machines (keyed HMAC tokens) and for people (last four digits);
 - :mod:`.csv`: the tidy CSV; :mod:`.present` (with ``present_*`` and :mod:`.cells`): the HTML/PDF report;

@@ -1,4 +1,4 @@
-"""The summary's figures: DuckDB over the lake, with the metric definitions in ``reports/sql/``.
+"""The summary's figures: DuckDB over the lake, with the metric definitions in ``reports/summary/sql/``.
 
 ``sql/cube.sql`` scans each day once, into a small table ``cube`` of counts and sums; ``sql/metrics.sql``
 holds the formulas over it. Those two files are the metric definitions; this module only loads them, fills
@@ -69,7 +69,7 @@ _DICTIONARY_COLUMNS = (
 
 # -- the SQL files ----------------------------------------------------------------------------------------
 def _sql(name: str) -> str:
-    return resources.files("airflow_provider_vobiz.reports").joinpath("sql", name).read_text()
+    return resources.files("airflow_provider_vobiz.reports.summary").joinpath("sql", name).read_text()
 
 
 def _named_blocks(name: str) -> dict[str, str]:

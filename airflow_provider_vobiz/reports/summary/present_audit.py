@@ -93,7 +93,7 @@ def method_section(doc: Mapping[str, Any]) -> Section:
             "MOU = Σbillsec / 60. ACD = Σbillsec / A. Percentiles are nearest-rank. PDD proxy = progress_time − "
             "start_time (check it carries signal: the share of zero values is reported). False-answer suspects = "
             "answered calls with ring_time = 0 or billsec = duration.",
-            "Every formula is SQL in airflow_provider_vobiz/reports/sql/cube.sql (the one scan of the lake) and "
+            "Every formula is SQL in airflow_provider_vobiz/reports/summary/sql/cube.sql (the one scan of the lake) and "
             "sql/metrics.sql (the formulas).",
             "Settings: "
             + "; ".join(
