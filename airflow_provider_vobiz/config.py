@@ -29,5 +29,6 @@ from airflow_provider_vobiz.settings import (  # noqa: F401
     template,
 )
 
-#: The re-pull window as an operator's own default (Variable, else the default), rendered at run time.
+#: The re-pull window as a templated field's value (Variable, else the default), rendered at run time. Kept
+#: for callers of the old summary operator default; the operators now resolve ``repull_days`` in ``execute``.
 REPULL_DAYS_TEMPLATE = template("repull_days", from_params=False)

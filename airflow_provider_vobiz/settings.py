@@ -32,6 +32,9 @@ from airflow.sdk import Asset, Param
 from airflow_provider_vobiz.cdr.window import DEFAULT_REPULL_DAYS
 from airflow_provider_vobiz.lake.ingest import DEFAULT_MAX_REJECT_RATIO
 
+# Re-exported: the one reading of text as a flag or an integer, dependency-free so the hooks use it too.
+from airflow_provider_vobiz.text_values import FALSE_TEXTS, TRUE_TEXTS, as_bool, as_int  # noqa: F401
+
 VAR_LAKE_URI = "vobiz_lake_uri"
 DEFAULT_LAKE_URI = "s3://vobiz-lake/lake"
 VAR_TIMEZONE = "vobiz_timezone"
@@ -58,10 +61,6 @@ RETENTION_DAG_ID = "vobiz_trai_retention"
 #: One event per published (or restated) partition; its ``extra`` carries ``account_id``, ``call_date``,
 #: ``lake_uri``, ``row_count``, ``content_sha256`` and ``changed``.
 CDR_PARTITION_ASSET = Asset(name="vobiz_cdr_partition")
-
-#: The one reading of a flag written as text (a Variable, a connection extra, a rendered template).
-TRUE_TEXTS = frozenset({"1", "true", "yes", "on"})
-FALSE_TEXTS = frozenset({"", "0", "false", "no", "off", "none"})
 
 
 @dataclass(frozen=True)
@@ -101,27 +100,6 @@ _NO_DEFAULT: Any = object()
 def is_set(value: Any) -> bool:
     """False for None and blank text, True for anything else (0 and False are values)."""
     return value is not None and not (isinstance(value, str) and not value.strip())
-
-
-def as_bool(value: Any, name: str = "flag") -> bool:
-    """A flag from a bool, a number or text (``1/true/yes/on``, ``0/false/no/off/none`` or blank).
-
-    :param value: the value; Jinja renders a boolean param as ``True`` / ``False``, which reads as expected.
-    :param name: what the value is, for the error.
-    :raises ValueError: text that is neither true nor false, so a typo is not silently taken either way.
-    """
-    if isinstance(value, bool):
-        return value
-    if value is None:
-        return False
-    if isinstance(value, int | float):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in TRUE_TEXTS:
-        return True
-    if text in FALSE_TEXTS:
-        return False
-    raise ValueError(f"{name}: {value!r} is neither true ({'/'.join(sorted(TRUE_TEXTS))}) nor false")
 
 
 def variable(name: str, default: Any = None) -> Any:

@@ -71,11 +71,11 @@ def vobiz_trai_retention():
         verify="{{ params.verify }}",
         completeness="{{ params.completeness }}",
         object_lock_mode="{{ params.object_lock_mode }}",
+        # Rendered as "True"/"False": the operator reads flags with settings.as_bool (a DAG-wide native
+        # rendering would also turn an all-digit account or as_of text into numbers).
         lifecycle="{{ params.lifecycle }}",
         purge_expired="{{ params.purge_expired }}",
         grace_days="{{ params.grace_days }}",
-        # Provisional while the window's last day can be re-pulled: the ingest's window (Variable, else 3).
-        repull_days=settings.template("repull_days", from_params=False),
         # The retention alert (gaps, mismatches, unlocked days expiring) and the report by e-mail.
         on_success_callback=deliver_retention_report,
     )

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from airflow_provider_vobiz.hooks.retry import RetryPolicy
+from airflow_provider_vobiz.text_values import as_bool
 
 #: Connection extras (the names of the connection form in provider info) and their defaults.
 DEFAULT_TIMEOUT = 30.0
@@ -151,7 +152,7 @@ def settings_from_connection(conn: Any, conn_id: str, overrides: dict[str, Any])
     extra.update({key: value for key, value in overrides.items() if value is not None})
     retry = _retry_policy(extra)
     concurrency = _page_concurrency(extra)
-    insecure = str(extra.get("allow_insecure_http", "")).strip().lower() in ("true", "1", "yes")
+    insecure = as_bool(extra.get("allow_insecure_http"), "connection extra 'allow_insecure_http'")
     return Settings(
         base_url=normalise_base_url(conn.host, conn.port, allow_insecure_http=insecure),
         auth_id=auth_id,

@@ -3,6 +3,11 @@
 Iterating a query must yield exactly the ``pagination.total`` the API reported on page 1, counted in distinct
 ``uuid`` values, or :class:`VobizPaginationError` names the difference, the repeated uuids and the pages that
 came back short. Pagination is where extractors of call logs lose data silently.
+
+This is the transport's check, for every caller of ``iter_pages``. The ingest's reconciliation
+(:mod:`airflow_provider_vobiz.lake.ingest.reconcile`) is a different one: the rows it is about to publish,
+after normalisation and dedupe, against page 1's total, a second request's ``summary.totalCalls`` and total,
+and the export's row count; it repeats the page-1 comparison because it accepts hooks that do not check.
 """
 
 from __future__ import annotations
@@ -205,7 +210,11 @@ class PageTally:
             )
 
     def finish(self, query: str) -> None:
-        """Close the figures; :class:`VobizPaginationError` unless the distinct records match the total."""
+        """Close the figures; :class:`VobizPaginationError` unless the distinct records match the total.
+
+        The ingest reconciles the rows it publishes against more figures, apart from this (see
+        :meth:`airflow_provider_vobiz.lake.ingest.reconcile.PullCounts.reconcile`).
+        """
         stats = self.stats
         stats.elapsed_s = time.monotonic() - self.started
         if stats.duplicates:

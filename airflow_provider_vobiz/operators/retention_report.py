@@ -8,30 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_vobiz import config
+from airflow_provider_vobiz import settings
 from airflow_provider_vobiz.lake.access import LakeAccessMixin
 from airflow_provider_vobiz.lake.paths import REPORT_FORMATS
 from airflow_provider_vobiz.links.lake import REPORT_URL_XCOM_KEY, VobizReportLink, push_object_link
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-
-_FALSE = ("", "0", "false", "no", "off", "none")
-
-
-def as_bool(value: Any) -> bool:
-    """A templated flag: Jinja renders booleans as text."""
-    if isinstance(value, str):
-        return value.strip().lower() not in _FALSE
-    return bool(value)
-
-
-def as_int(value: Any, name: str) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from None
 
 
 class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
@@ -48,14 +31,17 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         (templated)
     :param aws_conn_id: the ``aws`` connection of the lake. (templated)
     :param vobiz_conn_id: only read for its login when no account is given. (templated)
-    :param retention_years: the window, in calendar years (default 2, the licence obligation). (templated)
+    :param retention_years: the window, in calendar years (default 2, the licence obligation); blank: Variable
+        ``vobiz_retention_years``, else 2. (templated)
     :param verify: ``manifest`` (sizes and recorded hashes, fast) or ``full`` (re-hash every part). (templated)
     :param completeness: ``sample``, ``full`` or ``none``; empty: ``full`` with ``verify=full``, else ``sample``.
         (templated)
     :param completeness_sample_days: days read in ``sample`` mode. (templated)
     :param object_lock_mode: ``governance`` or ``compliance`` to lock newly published partitions until their
         retention ends; empty: off. (templated)
-    :param lifecycle: put the ``vobiz-cdr-retention`` lifecycle rule on the bucket. (templated)
+    :param lifecycle: put the ``vobiz-cdr-retention`` lifecycle rule on the bucket. (templated; like every
+        flag here it may arrive as rendered text, ``True``/``False``, read by
+        :func:`~airflow_provider_vobiz.settings.as_bool`, which refuses text that is neither)
     :param purge_expired: delete partitions past retention plus ``grace_days`` (never under legal hold),
         logging each deletion. (templated)
     :param collect_unpublished: delete parts and rejects no manifest names that are older than any publish
@@ -65,8 +51,8 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         (templated)
     :param timezone: the timezone of the run's day. (templated)
     :param repull_days: the ingest's re-pull window in days; the report is ``provisional`` while the window's
-        last day is inside it, else ``final`` (default 3; the retention DAG passes the Variable
-        ``vobiz_repull_days``). (templated)
+        last day is inside it, else ``final``; unset (None or blank): Variable ``vobiz_repull_days``, else 3,
+        read when the task runs. (templated)
     :param formats: report formats to write.
     """
 
@@ -97,9 +83,9 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         lake_uri: str,
         account_id: str = "",
         as_of: str | None = None,
-        aws_conn_id: str = config.DEFAULT_AWS_CONN_ID,
-        vobiz_conn_id: str = config.DEFAULT_VOBIZ_CONN_ID,
-        retention_years: int | str = config.DEFAULT_RETENTION_YEARS,
+        aws_conn_id: str = settings.DEFAULT_AWS_CONN_ID,
+        vobiz_conn_id: str = settings.DEFAULT_VOBIZ_CONN_ID,
+        retention_years: int | str = settings.DEFAULT_RETENTION_YEARS,
         verify: str = "manifest",
         completeness: str = "",
         completeness_sample_days: int | str = 31,
@@ -108,7 +94,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         purge_expired: bool | str = False,
         collect_unpublished: bool | str = True,
         grace_days: int | str = 30,
-        timezone: str = config.DEFAULT_TIMEZONE,
+        timezone: str = settings.DEFAULT_TIMEZONE,
         formats: Sequence[str] = REPORT_FORMATS,
         repull_days: int | str | None = None,
         **kwargs: Any,
@@ -132,19 +118,6 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         self.repull_days = repull_days
         self.formats = tuple(formats)
 
-    def resolve_account(self) -> str:
-        from airflow.sdk import BaseHook, Variable
-
-        account = str(self.account_id or "").strip() or Variable.get(config.VAR_ACCOUNT_ID, default="")
-        if not account:
-            account = BaseHook.get_connection(self.vobiz_conn_id).login or ""
-        if not account:
-            raise ValueError(
-                f"No Vobiz account: set account_id, the Variable {config.VAR_ACCOUNT_ID}, or the login (Auth ID) "
-                f"of connection {self.vobiz_conn_id!r}"
-            )
-        return account
-
     def resolve_as_of(self, context: Context) -> dt.date:
         from zoneinfo import ZoneInfo
 
@@ -156,7 +129,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         if moment is None and context.get("dag_run") is not None:
             moment = getattr(context["dag_run"], "run_after", None)
         moment = moment or dt.datetime.now(dt.timezone.utc)
-        return moment.astimezone(ZoneInfo(self.timezone or config.DEFAULT_TIMEZONE)).date()
+        return moment.astimezone(ZoneInfo(self.timezone or settings.DEFAULT_TIMEZONE)).date()
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_vobiz.reports.retention import (
@@ -165,10 +138,10 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
             run_retention_report,
         )
 
-        account = self.resolve_account()
+        account = settings.account_id(self.account_id, vobiz_conn_id=self.vobiz_conn_id)
         as_of = self.resolve_as_of(context)
-        years = as_int(self.retention_years, "retention_years")
-        grace = as_int(self.grace_days, "grace_days")
+        years = settings.resolve("retention_years", self.retention_years)
+        grace = settings.as_int(self.grace_days, "grace_days")
         dag_run = context.get("dag_run")
         run_info = {"dag_id": dag_run.dag_id, "run_id": dag_run.run_id} if dag_run is not None else None
         self.log.info(
@@ -188,14 +161,13 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
             years=years,
             verify=str(self.verify).strip() or "manifest",
             completeness_mode=str(self.completeness or "").strip() or None,
-            completeness_sample_days=as_int(self.completeness_sample_days, "completeness_sample_days"),
+            completeness_sample_days=settings.as_int(
+                self.completeness_sample_days, "completeness_sample_days"
+            ),
             enforcement=enforcement,
             formats=self.formats,
             dag_run=run_info,
-            repull_days=as_int(
-                config.DEFAULT_REPULL_DAYS if self.repull_days in (None, "") else self.repull_days,
-                "repull_days",
-            ),
+            repull_days=settings.resolve("repull_days", self.repull_days),
         )
         self._reported = (account, [d for d in report["days"] if d.get("manifest_key")], list(uris.values()))
         if "html" in uris:
@@ -220,10 +192,10 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
             as_of,
             years=years,
             grace_days=grace,
-            collect_unpublished=as_bool(self.collect_unpublished),
-            purge_expired=as_bool(self.purge_expired),
-            object_lock_mode=lock_mode if lock_mode.lower() not in _FALSE else None,
-            lifecycle=as_bool(self.lifecycle),
+            collect_unpublished=settings.as_bool(self.collect_unpublished, "collect_unpublished"),
+            purge_expired=settings.as_bool(self.purge_expired, "purge_expired"),
+            object_lock_mode=lock_mode if lock_mode.lower() not in settings.FALSE_TEXTS else None,
+            lifecycle=settings.as_bool(self.lifecycle, "lifecycle"),
             dag_run=run_info,
         )
 

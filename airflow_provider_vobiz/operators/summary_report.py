@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook, BaseOperator
 
-from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, HMAC_CONN_ID, REPULL_DAYS_TEMPLATE
+from airflow_provider_vobiz import settings as provider_settings
 from airflow_provider_vobiz.lake.access import LakeAccessMixin
 from airflow_provider_vobiz.lake.paths import REPORT_FORMATS
 from airflow_provider_vobiz.links.lake import REPORT_URL_XCOM_KEY, VobizReportLink, push_object_link
+from airflow_provider_vobiz.settings import DEFAULT_AWS_CONN_ID, HMAC_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -58,7 +59,8 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
         calling_window, hangup_classes, ucc thresholds, ...). (templated)
     :param formats: which of csv, json, html, pdf to write (json is always written).
     :param repull_days: the ingest's re-pull window in days; the report is ``provisional`` while a day of its
-        period is inside it, else ``final`` (default: Variable ``vobiz_repull_days``, else 3). (templated)
+        period is inside it, else ``final``; unset (None or blank): Variable ``vobiz_repull_days``, else 3,
+        read when the task runs. (templated)
 
     A report that replaces one stating something else (a restated day, a changed verdict, provisional turned
     final) keeps the old version in the lake and lists it, with its hash and why, under ``supersedes``.
@@ -87,7 +89,7 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
         include_raw_numbers: bool = False,
         settings: Mapping[str, Any] | None = None,
         formats: Sequence[str] = REPORT_FORMATS,
-        repull_days: int | str = REPULL_DAYS_TEMPLATE,
+        repull_days: int | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -146,7 +148,7 @@ class TraiSummaryReportOperator(LakeAccessMixin, BaseOperator):
             formats=self.formats,
             config=config,
             dag_run=dag_run,
-            repull_days=int(self.repull_days),
+            repull_days=provider_settings.resolve("repull_days", self.repull_days),
         )
         self._reported = (doc["inputs"], list(keys.values()))
         if "html" in keys:

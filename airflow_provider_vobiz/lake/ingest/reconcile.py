@@ -3,7 +3,14 @@
 The figures come from the API's list endpoint for the same query: ``pagination.total`` (of the pages read,
 or of a separate request), ``summary.totalCalls`` of a separate request (an aggregate the API computes apart
 from its paging), and the export's own row count. The account the API answered for must be the partition's.
-(The hook's ``iter_pages`` also checks, while paging, that the distinct records equal page 1's total.)
+
+Not the same check as the hook's: :class:`airflow_provider_vobiz.hooks.pagination.PageTally` checks the
+transport of one list iteration (distinct uuids yielded against page 1's ``pagination.total``, naming the short
+pages, the repeats and a drifting total, which only the pager sees) for every caller of ``iter_pages``. This
+module checks the rows the ingest is about to publish (normalised, deduplicated by the cdr layer) against every
+figure the API gives, for both methods: the export has no check in the hook, and ``summary.totalCalls`` and the
+second request's total are asked by the ingest. For the list method the page-1 comparison repeats the hook's
+on purpose: the ingest takes any duck-typed hook, and one that does not check must not publish a short day.
 """
 
 from __future__ import annotations
@@ -50,6 +57,9 @@ class PullCounts:
 
     def reconcile(self, records_read: int, distinct_read: int, filters: dict[str, str]) -> None:
         """Raise :class:`ReconciliationError` naming each figure the records read disagree with.
+
+        The rows to publish against the API's figures (see the module docstring for how this differs from the
+        hook's paging check, :meth:`airflow_provider_vobiz.hooks.pagination.PageTally.finish`).
 
         The list method's records must be distinct: a record repeated across pages plus a page one short
         keeps ``records == total`` while a call is missing. One stream (the export) may list a uuid twice
