@@ -15,6 +15,7 @@ Each action is off unless the caller turns it on (the retention operator records
 
 This module keeps the import path of all of them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
