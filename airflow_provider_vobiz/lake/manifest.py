@@ -269,6 +269,11 @@ class Manifest:
         return _dict(self.data.get("missing_fields"))
 
     @property
+    def tokenisation(self) -> dict[str, Any]:
+        """The tokenised zone's manifests only: ``{"algorithm", "key_id", ...}`` (reports.tokenised)."""
+        return _dict(self.data.get("tokenisation"))
+
+    @property
     def history(self) -> list[dict[str, Any]]:
         """Restatements, oldest first (empty when the day was never restated)."""
         return [h for h in _list(self.data.get("history")) if isinstance(h, dict)]

@@ -71,9 +71,7 @@ def report_link(settings: NotifySettings, kind: str, account_id: str, period: st
 def object_link(storage: LakeStorage, key: str) -> str:
     from airflow_provider_vobiz.links.lake import object_url
 
-    return object_url(
-        storage.bucket, key, storage.hook.conn_config.endpoint_url, storage.hook.conn_region_name
-    )
+    return object_url(storage.bucket, key, storage.endpoint_url, storage.region)
 
 
 def partition_link(storage: LakeStorage, layout: LakeLayout, account_id: str, day: str) -> str:
@@ -82,8 +80,8 @@ def partition_link(storage: LakeStorage, layout: LakeLayout, account_id: str, da
     return partition_url(
         storage.bucket,
         layout.partition_prefix(account_id, day),
-        storage.hook.conn_config.endpoint_url,
-        storage.hook.conn_region_name,
+        storage.endpoint_url,
+        storage.region,
     )
 
 
@@ -270,8 +268,8 @@ def ingest_alerts(
     if not (settings.email_to("alert") or settings.slack_conn_id):
         log.info("Alerts are off (no vobiz_notify_* Variable for alerts)")
         return {}
-    from airflow_provider_vobiz.lake.manifest import read_manifest
     from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.read import partition_manifest
     from airflow_provider_vobiz.lake.storage import LakeStorage
 
     layout = LakeLayout.from_uri(str(lake_uri).strip())
@@ -300,7 +298,8 @@ def ingest_alerts(
                 if storage.exists(key)
             ]
             if cited:
-                history = (read_manifest(storage, layout, account, day) or {}).get("history") or [{}]
+                manifest = partition_manifest(storage, layout, account, day)
+                history = (manifest.history if manifest else []) or [{}]
                 found["restated"].append(
                     {
                         "call_date": day,
