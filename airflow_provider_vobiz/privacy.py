@@ -144,11 +144,6 @@ class NumberPolicy:
         assert self.key is not None
         return hmac_token(number, self.key)
 
-    @staticmethod
-    def for_people(number: str | None) -> str:
-        """A phone field's value for HTML/PDF."""
-        return mask_number(number)
-
     def text_for_machines(self, text: Any) -> Any:
         """Any other text field for CSV/JSON: each number-like run becomes its token. Non-strings unchanged."""
         if not isinstance(text, str) or self.include_raw_numbers:

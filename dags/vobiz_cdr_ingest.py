@@ -18,7 +18,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import AssetAlias, CronDataIntervalTimetable, Param, dag, task, task_group
 
-from airflow_provider_vobiz import config
+from airflow_provider_vobiz import settings
 from airflow_provider_vobiz.notifications import alert_on_failure
 from airflow_provider_vobiz.operators.quality import VobizCdrQualityOperator
 from airflow_provider_vobiz.operators.tokenised import VobizCdrTokenisedZoneOperator
@@ -28,20 +28,84 @@ from airflow_provider_vobiz.transfers.vobiz_to_s3 import VobizCdrToS3Operator
 CDR_PARTITIONS_ALIAS = AssetAlias(name="vobiz_cdr_partitions")
 
 
-LAKE_URI = config.setting_template("lake_uri", config.VAR_LAKE_URI, config.DEFAULT_LAKE_URI)
-TIMEZONE = config.setting_template("timezone", config.VAR_TIMEZONE, config.DEFAULT_TIMEZONE)
-METHOD = config.setting_template("method", config.VAR_METHOD, config.DEFAULT_METHOD)
-MAX_REJECT_RATIO = config.number_setting_template(
-    "max_reject_ratio", config.VAR_MAX_REJECT_RATIO, config.DEFAULT_MAX_REJECT_RATIO
-)
+LAKE_URI = settings.template("lake_uri")
+TIMEZONE = settings.template("timezone")
+METHOD = settings.template("method")
+MAX_REJECT_RATIO = settings.template("max_reject_ratio")
+
+
+@task
+def plan_days(*, params: dict, data_interval_start: pendulum.DateTime) -> list[dict[str, str]]:
+    """The run's own day first, then the re-pull days (newest first)."""
+    timezone = settings.resolve("timezone", params=params)
+    repull = settings.resolve("repull_days", params=params)
+    account_id = settings.account_id(params=params)
+    day = pendulum.instance(data_interval_start).in_timezone(timezone).date()
+    days = [day - dt.timedelta(days=n) for n in range(repull + 1)]
+    return [{"call_date": d.isoformat(), "account_id": account_id} for d in days]
+
+
+@task_group
+def ingest_day(call_date: str, account_id: str):
+    # What every task of the day works on: the same partition of the same lake.
+    day = dict(
+        aws_conn_id="{{ params.aws_conn_id }}",
+        lake_uri=LAKE_URI,
+        call_date=call_date,
+        account_id=account_id,
+    )
+    extract = VobizCdrToS3Operator(
+        task_id="extract",
+        # One slot per running export: the pool's size bounds the load a backfill puts on the API.
+        pool=API_POOL,
+        vobiz_conn_id="{{ params.vobiz_conn_id }}",
+        timezone=TIMEZONE,
+        method=METHOD,
+        max_reject_ratio=MAX_REJECT_RATIO,
+        **day,
+    )
+    quality = VobizCdrQualityOperator(task_id="quality", **day)
+    # Analysts' copy, phone numbers as keyed tokens: only of a day that passed quality.
+    tokenised = VobizCdrTokenisedZoneOperator(task_id="tokenised", **day)
+    extract >> quality >> tokenised
+    return extract.output
+
+
+# One announce at a time across runs: concurrent first events through the alias race in Airflow's own
+# alias-to-asset insert (a unique violation that fails a task which had succeeded).
+@task(outlets=[CDR_PARTITIONS_ALIAS], max_active_tis_per_dag=1)
+def announce(results: list[dict] | dict, lake_uri: str, *, outlet_events=None) -> list[dict]:
+    """One Asset event per partition that is new or changed (the summary DAG listens)."""
+    # With a single mapped day Airflow hands over that day's summary itself rather than a list of one.
+    summaries = [results] if isinstance(results, dict) else list(results)
+    announced = []
+    for summary in summaries:
+        if not summary or not summary.get("changed", True):
+            continue
+        extra = {k: summary.get(k) for k in ("account_id", "call_date", "row_count", "content_sha256")}
+        extra.update(lake_uri=lake_uri, changed=True)
+        outlet_events[CDR_PARTITIONS_ALIAS].add(settings.CDR_PARTITION_ASSET, extra=extra)
+        announced.append(extra)
+    return announced
+
+
+@task
+def notify(results: list[dict] | dict, lake_uri: str, *, params: dict) -> dict | None:
+    """Whatever the days' outcomes: one digest of the days with warnings, and restated reported days."""
+    from airflow.sdk import get_current_context
+
+    from airflow_provider_vobiz.notifications import ingest_alerts
+
+    context = get_current_context()
+    return ingest_alerts(results, lake_uri=lake_uri, aws_conn_id=params["aws_conn_id"], context=context)
 
 
 @dag(
-    dag_id=config.INGEST_DAG_ID,
+    dag_id=settings.INGEST_DAG_ID,
     description="Daily Vobiz CDRs into the Parquet lake on S3, validated with Great Expectations",
     # A data-interval timetable: Airflow 3's @daily has a zero-length interval.
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=config.DEFAULT_TIMEZONE),
-    start_date=pendulum.datetime(2026, 1, 1, tz=config.DEFAULT_TIMEZONE),
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=settings.DEFAULT_TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=settings.DEFAULT_TIMEZONE),
     catchup=False,
     max_active_runs=4,
     default_args={
@@ -52,7 +116,7 @@ MAX_REJECT_RATIO = config.number_setting_template(
         "on_failure_callback": alert_on_failure,  # after the last retry; off until configured
     },
     params={
-        "lake_uri": config.lake_uri_param(),
+        "lake_uri": settings.lake_uri_param(),
         "timezone": Param(
             "", type="string", description="Partition timezone; empty: Variable vobiz_timezone"
         ),
@@ -63,94 +127,19 @@ MAX_REJECT_RATIO = config.number_setting_template(
             minimum=0,
             description="Days re-pulled for late CDRs; null: Variable",
         ),
-        "account_id": Param("", type="string", description="Vobiz auth id; empty: the connection's login"),
-        "max_reject_ratio": config.max_reject_ratio_param(),
-        "vobiz_conn_id": Param(config.DEFAULT_VOBIZ_CONN_ID, type="string"),
-        "aws_conn_id": Param(config.DEFAULT_AWS_CONN_ID, type="string"),
+        "account_id": Param(
+            "", type="string", description="Vobiz auth id; empty: Variable vobiz_account_id, then the login"
+        ),
+        "max_reject_ratio": settings.max_reject_ratio_param(),
+        "vobiz_conn_id": Param(settings.DEFAULT_VOBIZ_CONN_ID, type="string"),
+        "aws_conn_id": Param(settings.DEFAULT_AWS_CONN_ID, type="string"),
     },
     tags=["vobiz", "cdr", "lake"],
     doc_md=__doc__,
 )
 def vobiz_cdr_ingest():
-    @task
-    def plan_days(*, params: dict, data_interval_start: pendulum.DateTime) -> list[dict[str, str]]:
-        """The run's own day first, then the re-pull days (newest first)."""
-        from airflow.sdk import BaseHook, Variable
-
-        timezone = params.get("timezone") or Variable.get(
-            config.VAR_TIMEZONE, default=config.DEFAULT_TIMEZONE
-        )
-        repull = params.get("repull_days")
-        if repull is None:
-            repull = int(Variable.get(config.VAR_REPULL_DAYS, default=config.DEFAULT_REPULL_DAYS))
-        account_id = params.get("account_id") or Variable.get(config.VAR_ACCOUNT_ID, default="")
-        if not account_id:
-            account_id = BaseHook.get_connection(params["vobiz_conn_id"]).login
-        if not account_id:
-            raise ValueError(
-                f"No Vobiz account: set the param account_id, the Variable {config.VAR_ACCOUNT_ID}, "
-                f"or the login (Auth ID) of connection {params['vobiz_conn_id']!r}"
-            )
-        day = pendulum.instance(data_interval_start).in_timezone(timezone).date()
-        days = [day - dt.timedelta(days=n) for n in range(int(repull) + 1)]
-        return [{"call_date": d.isoformat(), "account_id": account_id} for d in days]
-
-    @task_group
-    def ingest_day(call_date: str, account_id: str):
-        # What every task of the day works on: the same partition of the same lake.
-        day = dict(
-            aws_conn_id="{{ params.aws_conn_id }}",
-            lake_uri=LAKE_URI,
-            call_date=call_date,
-            account_id=account_id,
-        )
-        extract = VobizCdrToS3Operator(
-            task_id="extract",
-            # One slot per running export: the pool's size bounds the load a backfill puts on the API.
-            pool=API_POOL,
-            vobiz_conn_id="{{ params.vobiz_conn_id }}",
-            timezone=TIMEZONE,
-            method=METHOD,
-            max_reject_ratio=MAX_REJECT_RATIO,
-            **day,
-        )
-        quality = VobizCdrQualityOperator(task_id="quality", **day)
-        # Analysts' copy, phone numbers as keyed tokens: only of a day that passed quality.
-        tokenised = VobizCdrTokenisedZoneOperator(task_id="tokenised", **day)
-        extract >> quality >> tokenised
-        return extract.output
-
     extracted = ingest_day.expand_kwargs(plan_days())
-
-    # One announce at a time across runs: concurrent first events through the alias race in Airflow's own
-    # alias-to-asset insert (a unique violation that fails a task which had succeeded).
-    @task(outlets=[CDR_PARTITIONS_ALIAS], max_active_tis_per_dag=1)
-    def announce(results: list[dict] | dict, lake_uri: str, *, outlet_events=None) -> list[dict]:
-        """One Asset event per partition that is new or changed (the summary DAG listens)."""
-        # With a single mapped day Airflow hands over that day's summary itself rather than a list of one.
-        summaries = [results] if isinstance(results, dict) else list(results)
-        announced = []
-        for summary in summaries:
-            if not summary or not summary.get("changed", True):
-                continue
-            extra = {k: summary.get(k) for k in ("account_id", "call_date", "row_count", "content_sha256")}
-            extra.update(lake_uri=lake_uri, changed=True)
-            outlet_events[CDR_PARTITIONS_ALIAS].add(config.CDR_PARTITION_ASSET, extra=extra)
-            announced.append(extra)
-        return announced
-
     announce(extracted, lake_uri=LAKE_URI)
-
-    @task
-    def notify(results: list[dict] | dict, lake_uri: str, *, params: dict) -> dict | None:
-        """Whatever the days' outcomes: one digest of the days with warnings, and restated reported days."""
-        from airflow.sdk import get_current_context
-
-        from airflow_provider_vobiz.notifications import ingest_alerts
-
-        context = get_current_context()
-        return ingest_alerts(results, lake_uri=lake_uri, aws_conn_id=params["aws_conn_id"], context=context)
-
     # After every day's extract and quality, whatever their outcome. A teardown, so it never decides the
     # run's state: a day that failed still fails the run.
     extracted.operator.task_group >> notify(extracted, lake_uri=LAKE_URI).as_teardown()

@@ -17,17 +17,17 @@ import datetime as dt
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag
 
-from airflow_provider_vobiz import config
+from airflow_provider_vobiz import settings
 from airflow_provider_vobiz.notifications import alert_on_failure, deliver_retention_report
 from airflow_provider_vobiz.operators.retention_report import TraiRetentionReportOperator
 
 
 @dag(
-    dag_id=config.RETENTION_DAG_ID,
+    dag_id=settings.RETENTION_DAG_ID,
     description="Daily TRAI CDR retention inventory (two calendar years) and optional enforcement",
     # The report is as of the run's day; no data interval is needed, so a trigger timetable is right here.
-    schedule=CronTriggerTimetable("0 6 * * *", timezone=config.DEFAULT_TIMEZONE),
-    start_date=pendulum.datetime(2026, 1, 1, tz=config.DEFAULT_TIMEZONE),
+    schedule=CronTriggerTimetable("0 6 * * *", timezone=settings.DEFAULT_TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=settings.DEFAULT_TIMEZONE),
     catchup=False,
     max_active_runs=1,
     default_args={
@@ -36,7 +36,7 @@ from airflow_provider_vobiz.operators.retention_report import TraiRetentionRepor
         "on_failure_callback": alert_on_failure,  # off until configured
     },
     params={
-        "lake_uri": config.lake_uri_param(),
+        "lake_uri": settings.lake_uri_param(),
         "account_id": Param(
             "", type="string", description="Vobiz auth id; empty: Variable vobiz_account_id, then the login"
         ),
@@ -53,8 +53,8 @@ from airflow_provider_vobiz.operators.retention_report import TraiRetentionRepor
         "lifecycle": Param(False, type="boolean", description="put the cdr/ lifecycle expiry rule"),
         "purge_expired": Param(False, type="boolean", description="delete days past retention + grace"),
         "grace_days": Param(30, type="integer", minimum=0),
-        "vobiz_conn_id": Param(config.DEFAULT_VOBIZ_CONN_ID, type="string"),
-        "aws_conn_id": Param(config.DEFAULT_AWS_CONN_ID, type="string"),
+        "vobiz_conn_id": Param(settings.DEFAULT_VOBIZ_CONN_ID, type="string"),
+        "aws_conn_id": Param(settings.DEFAULT_AWS_CONN_ID, type="string"),
     },
     tags=["vobiz", "trai", "retention"],
     doc_md=__doc__,
@@ -62,21 +62,20 @@ from airflow_provider_vobiz.operators.retention_report import TraiRetentionRepor
 def vobiz_trai_retention():
     TraiRetentionReportOperator(
         task_id="retention_report",
-        lake_uri=config.setting_template("lake_uri", config.VAR_LAKE_URI, config.DEFAULT_LAKE_URI),
-        account_id=config.setting_template("account_id", config.VAR_ACCOUNT_ID, ""),
+        lake_uri=settings.template("lake_uri"),
+        account_id=settings.template("account_id"),
         as_of="{{ params.as_of }}",
         aws_conn_id="{{ params.aws_conn_id }}",
         vobiz_conn_id="{{ params.vobiz_conn_id }}",
-        retention_years=config.setting_template(
-            "retention_years", config.VAR_RETENTION_YEARS, config.DEFAULT_RETENTION_YEARS
-        ),
+        retention_years=settings.template("retention_years"),
         verify="{{ params.verify }}",
         completeness="{{ params.completeness }}",
         object_lock_mode="{{ params.object_lock_mode }}",
         lifecycle="{{ params.lifecycle }}",
         purge_expired="{{ params.purge_expired }}",
         grace_days="{{ params.grace_days }}",
-        repull_days=config.REPULL_DAYS_TEMPLATE,  # provisional while the window's last day can be re-pulled
+        # Provisional while the window's last day can be re-pulled: the ingest's window (Variable, else 3).
+        repull_days=settings.template("repull_days", from_params=False),
         # The retention alert (gaps, mismatches, unlocked days expiring) and the report by e-mail.
         on_success_callback=deliver_retention_report,
     )

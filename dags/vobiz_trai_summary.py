@@ -5,7 +5,7 @@ asset-triggered (a day) or cron-triggered (a month), so every task would have to
 started, and the two kinds would share one run history, one set of retries and one ``max_active_runs``.
 Separate DAGs keep each schedule plain and each history readable:
 
-- ``vobiz_trai_summary`` (``config.SUMMARY_DAG_ID``): scheduled on ``CDR_PARTITION_ASSET``. One run may carry
+- ``vobiz_trai_summary`` (``settings.SUMMARY_DAG_ID``): scheduled on ``CDR_PARTITION_ASSET``. One run may carry
   several events (a backfill, the daily re-pull restating late days); it reports each distinct
   (account, day) once, as a mapped task. Triggered by hand, it reports the ``account_id`` / ``call_date``
   params. Reports follow their data: it then regenerates each published report that no longer states the
@@ -23,35 +23,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow.sdk import DAG, CronTriggerTimetable, Param, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
-from airflow_provider_vobiz.config import (
-    CDR_PARTITION_ASSET,
-    DEFAULT_AWS_CONN_ID,
-    DEFAULT_LAKE_URI,
-    DEFAULT_TIMEZONE,
-    SUMMARY_DAG_ID,
-    VAR_ACCOUNT_ID,
-    VAR_LAKE_URI,
-    lake_uri_param,
-)
+from airflow_provider_vobiz import settings
 from airflow_provider_vobiz.notifications import alert_on_failure, deliver_summary_report
 from airflow_provider_vobiz.operators.summary_report import TraiSummaryReportOperator, days_from_asset_events
 
-MONTHLY_DAG_ID = f"{SUMMARY_DAG_ID}_monthly"
+MONTHLY_DAG_ID = f"{settings.SUMMARY_DAG_ID}_monthly"
 DEFAULT_ARGS = {
     "owner": "compliance",
     "retries": 2,
     "retry_delay": dt.timedelta(minutes=5),
     "on_failure_callback": alert_on_failure,  # off until configured
 }
-
-
-def _lake_uri(params: dict[str, Any]) -> str:
-    """The lake_uri param, else the Variable, else the default (params are not templates: resolve here)."""
-    from airflow.sdk import Variable
-
-    return (params.get("lake_uri") or "").strip() or Variable.get(VAR_LAKE_URI, default=DEFAULT_LAKE_URI)
 
 
 def _report_task(task_id: str = "trai_summary_report", **kwargs: Any):
@@ -63,10 +47,58 @@ def _report_task(task_id: str = "trai_summary_report", **kwargs: Any):
     )
 
 
-with DAG(
-    dag_id=SUMMARY_DAG_ID,
+@task
+def days_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """Each distinct (account, day) of the triggering partition events, or the params of a manual run."""
+    context = get_current_context()
+    lake_uri = settings.resolve("lake_uri", params=params)
+    days = days_from_asset_events(context.get("triggering_asset_events"), lake_uri)
+    if not days:
+        if not params.get("account_id") or not params.get("call_date"):
+            raise ValueError(
+                "no partition event triggered this run: give the account_id and call_date params"
+            )
+        dt.date.fromisoformat(params["call_date"])
+        days = [
+            {
+                "account_id": params["account_id"],
+                "period": params["call_date"],
+                "lake_uri": lake_uri,
+            }
+        ]
+    return days
+
+
+@task
+def reports_to_refresh(
+    days: list[dict[str, str]], params: dict[str, Any] | None = None
+) -> list[dict[str, str]]:
+    """The published reports the days (or the calendar) made stale, as operator kwargs."""
+    import logging
+
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+    from airflow_provider_vobiz.reports.summary import stale_reports
+
+    # The ingest's window, not a param of this DAG: the Variable, else the default.
+    repull_days = settings.resolve("repull_days")
+    by_lake: dict[tuple[str, str], list[str]] = {}
+    for d in days:
+        by_lake.setdefault((d["account_id"], d["lake_uri"]), []).append(d["period"])
+    out = []
+    for (account_id, lake_uri), periods in sorted(by_lake.items()):
+        layout = LakeLayout.from_uri(lake_uri)
+        storage = LakeStorage(params["aws_conn_id"], layout.bucket)
+        for period, why in stale_reports(storage, layout, account_id, periods, repull_days=repull_days):
+            logging.getLogger(__name__).info("report %s %s is stale: %s", account_id, period, why)
+            out.append({"account_id": account_id, "period": period, "lake_uri": lake_uri})
+    return out
+
+
+@dag(
+    dag_id=settings.SUMMARY_DAG_ID,
     description="Daily TRAI summary report of each CDR partition published to the lake",
-    schedule=[CDR_PARTITION_ASSET],
+    schedule=[settings.CDR_PARTITION_ASSET],
     start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=4,
@@ -75,59 +107,11 @@ with DAG(
     params={
         "account_id": Param("", type="string", description="Manual runs: the account (auth id)."),
         "call_date": Param("", type="string", description="Manual runs: the IST day, YYYY-MM-DD."),
-        "lake_uri": lake_uri_param(),
-        "aws_conn_id": Param(DEFAULT_AWS_CONN_ID, type="string"),
+        "lake_uri": settings.lake_uri_param(),
+        "aws_conn_id": Param(settings.DEFAULT_AWS_CONN_ID, type="string"),
     },
-) as daily:
-
-    @task
-    def days_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
-        """Each distinct (account, day) of the triggering partition events, or the params of a manual run."""
-        context = get_current_context()
-        lake_uri = _lake_uri(params)
-        days = days_from_asset_events(context.get("triggering_asset_events"), lake_uri)
-        if not days:
-            if not params.get("account_id") or not params.get("call_date"):
-                raise ValueError(
-                    "no partition event triggered this run: give the account_id and call_date params"
-                )
-            dt.date.fromisoformat(params["call_date"])
-            days = [
-                {
-                    "account_id": params["account_id"],
-                    "period": params["call_date"],
-                    "lake_uri": lake_uri,
-                }
-            ]
-        return days
-
-    @task
-    def reports_to_refresh(
-        days: list[dict[str, str]], params: dict[str, Any] | None = None
-    ) -> list[dict[str, str]]:
-        """The published reports the days (or the calendar) made stale, as operator kwargs."""
-        import logging
-
-        from airflow.sdk import Variable
-
-        from airflow_provider_vobiz.config import DEFAULT_REPULL_DAYS, VAR_REPULL_DAYS
-        from airflow_provider_vobiz.lake.paths import LakeLayout
-        from airflow_provider_vobiz.lake.storage import LakeStorage
-        from airflow_provider_vobiz.reports.summary import stale_reports
-
-        repull_days = int(Variable.get(VAR_REPULL_DAYS, default=DEFAULT_REPULL_DAYS))
-        by_lake: dict[tuple[str, str], list[str]] = {}
-        for d in days:
-            by_lake.setdefault((d["account_id"], d["lake_uri"]), []).append(d["period"])
-        out = []
-        for (account_id, lake_uri), periods in sorted(by_lake.items()):
-            layout = LakeLayout.from_uri(lake_uri)
-            storage = LakeStorage(params["aws_conn_id"], layout.bucket)
-            for period, why in stale_reports(storage, layout, account_id, periods, repull_days=repull_days):
-                logging.getLogger(__name__).info("report %s %s is stale: %s", account_id, period, why)
-                out.append({"account_id": account_id, "period": period, "lake_uri": lake_uri})
-        return out
-
+)
+def vobiz_trai_summary():
     days = days_to_report()
     reports = _report_task().expand_kwargs(days)
     refresh = reports_to_refresh(days)
@@ -135,10 +119,41 @@ with DAG(
     _report_task("trai_summary_refresh").expand_kwargs(refresh)
 
 
-with DAG(
+@task
+def months_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """The month before the run (IST), for the given account or every account found in the lake."""
+    import zoneinfo
+
+    from airflow_provider_vobiz.lake.paths import LakeLayout
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+    from airflow_provider_vobiz.reports.summary import parse_period, previous_month
+
+    context = get_current_context()
+    month = (params.get("month") or "").strip()
+    if month:
+        if parse_period(month)[0] != "month":
+            raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    else:
+        when = context.get("logical_date") or context["dag_run"].run_after
+        month = previous_month(when.astimezone(zoneinfo.ZoneInfo(settings.DEFAULT_TIMEZONE)).date())
+    lake_uri = settings.resolve("lake_uri", params=params)
+    # No connection step here: without an account the month is reported for every account in the lake.
+    account = settings.resolve("account_id", params=params, default="")
+    accounts = [account] if account else []
+    if not accounts:
+        layout = LakeLayout.from_uri(lake_uri)
+        storage = LakeStorage(params["aws_conn_id"], layout.bucket)
+        found = (layout.parse_account(p) for p in storage.list_prefixes(layout.cdr_root))
+        accounts = sorted(a for a in found if a)
+    if not accounts:
+        raise ValueError(f"no account given and none found under {lake_uri}/cdr/")
+    return [{"account_id": a, "period": month, "lake_uri": lake_uri} for a in accounts]
+
+
+@dag(
     dag_id=MONTHLY_DAG_ID,
     description="Monthly TRAI summary report, on the 1st (IST) for the month before",
-    schedule=CronTriggerTimetable("0 6 1 * *", timezone=DEFAULT_TIMEZONE),
+    schedule=CronTriggerTimetable("0 6 1 * *", timezone=settings.DEFAULT_TIMEZONE),
     start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=1,
@@ -153,41 +168,13 @@ with DAG(
         "month": Param(
             "", type="string", description="YYYY-MM; empty: the month before the run's date (IST)."
         ),
-        "lake_uri": lake_uri_param(),
-        "aws_conn_id": Param(DEFAULT_AWS_CONN_ID, type="string"),
+        "lake_uri": settings.lake_uri_param(),
+        "aws_conn_id": Param(settings.DEFAULT_AWS_CONN_ID, type="string"),
     },
-) as monthly:
-
-    @task
-    def months_to_report(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
-        """The month before the run (IST), for the given account or every account found in the lake."""
-        import zoneinfo
-
-        from airflow_provider_vobiz.lake.paths import LakeLayout
-        from airflow_provider_vobiz.lake.storage import LakeStorage
-        from airflow_provider_vobiz.reports.summary import parse_period, previous_month
-
-        context = get_current_context()
-        month = (params.get("month") or "").strip()
-        if month:
-            if parse_period(month)[0] != "month":
-                raise ValueError(f"month must be YYYY-MM, got {month!r}")
-        else:
-            when = context.get("logical_date") or context["dag_run"].run_after
-            month = previous_month(when.astimezone(zoneinfo.ZoneInfo(DEFAULT_TIMEZONE)).date())
-        from airflow.sdk import Variable
-
-        lake_uri = _lake_uri(params)
-        account = (params.get("account_id") or Variable.get(VAR_ACCOUNT_ID, default="") or "").strip()
-        accounts = [account] if account else []
-        if not accounts:
-            layout = LakeLayout.from_uri(lake_uri)
-            storage = LakeStorage(params["aws_conn_id"], layout.bucket)
-            accounts = sorted(
-                p.rstrip("/").rsplit("account_id=", 1)[-1] for p in storage.list_prefixes(layout.cdr_root)
-            )
-        if not accounts:
-            raise ValueError(f"no account given and none found under {lake_uri}/cdr/")
-        return [{"account_id": a, "period": month, "lake_uri": lake_uri} for a in accounts]
-
+)
+def vobiz_trai_summary_monthly():
     _report_task().expand_kwargs(months_to_report())
+
+
+vobiz_trai_summary()
+vobiz_trai_summary_monthly()

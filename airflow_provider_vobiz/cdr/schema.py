@@ -170,8 +170,3 @@ CALL_DIRECTIONS: tuple[str, ...] = ("inbound", "outbound")
 
 #: E.164: a plus, a non-zero country digit, 7 to 14 more digits.
 E164_PATTERN = r"^\+[1-9][0-9]{7,14}$"
-
-
-def file_schema() -> pa.Schema:
-    """Return the Parquet file schema (a copy-free accessor for callers that prefer a function)."""
-    return FILE_SCHEMA

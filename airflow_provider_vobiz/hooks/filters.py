@@ -9,7 +9,7 @@ and never silently (a misspelt filter name would otherwise widen the query to th
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from airflow_provider_vobiz.privacy import mask_number
@@ -143,21 +143,3 @@ def describe(params: dict[str, str]) -> str:
             value = mask_number(value)
         shown.append(f"{key}={value}")
     return ", ".join(shown) or "no filters"
-
-
-def padded_date_range(day: date | str, pad_days: int = 1) -> dict[str, str]:
-    """``start_date``/``end_date`` filters for one calendar day, widened by ``pad_days`` on each side.
-
-    The API does not document the timezone it reads dates in, nor whether ``end_date`` is inclusive. A day
-    of calls in Asia/Kolkata starts at 18:30 UTC the day before, so asking for exactly that day can miss
-    hours of calls. Padding by one day on each side contains the whole day under any reading; the cdr layer
-    then keeps exactly the records whose start_time falls in the day's window.
-    """
-    pad = _as_int("pad_days", pad_days)
-    if pad < 0:
-        raise ValueError(f"pad_days must be >= 0, got {pad}")
-    d = _as_date("day", day)
-    return {
-        "start_date": (d - timedelta(days=pad)).isoformat(),
-        "end_date": (d + timedelta(days=pad)).isoformat(),
-    }

@@ -13,17 +13,19 @@ if TYPE_CHECKING:
 class LakeAccessMixin:
     """``layout`` and ``storage`` for an operator with ``lake_uri`` and ``aws_conn_id`` attributes.
 
-    Both are built on first use in ``execute``, after templates are rendered, never when a DAG is parsed.
+    Both are built on first use in ``execute``, after templates are rendered, never when a DAG is parsed; an
+    empty ``lake_uri`` is the setting's (Variable ``vobiz_lake_uri``, else the default).
     """
 
-    lake_uri: str
+    lake_uri: str | None
     aws_conn_id: str | None
 
     @cached_property
     def layout(self) -> LakeLayout:
+        from airflow_provider_vobiz import settings
         from airflow_provider_vobiz.lake.paths import LakeLayout
 
-        return LakeLayout.from_uri(str(self.lake_uri).strip())
+        return LakeLayout.from_uri(settings.resolve("lake_uri", self.lake_uri))
 
     @cached_property
     def storage(self) -> LakeStorage:

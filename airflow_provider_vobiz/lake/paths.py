@@ -290,6 +290,12 @@ class LakeLayout:
             raise ValueError(f"notification digest must be lowercase hex, got {digest!r}")
         return self.notification_prefix(account_id, topic) + f"{digest}.json"
 
+    @staticmethod
+    def parse_account(prefix: str) -> str | None:
+        """Return the ``account_id`` of an ``…/account_id=…/`` prefix (one listed under ``cdr_root``), or None."""
+        m = re.search(r"account_id=(?P<account>[^/]+)/?$", prefix)
+        return m["account"] if m else None
+
 
 def _check_format(ext: str) -> None:
     if ext not in REPORT_FORMATS:

@@ -20,9 +20,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from airflow_provider_vobiz.notifications import messages
+from airflow_provider_vobiz import settings as vobiz_settings
+from airflow_provider_vobiz.notifications import alerts
 from airflow_provider_vobiz.notifications.delivery import SENT, Dispatcher, SentMarkers
-from airflow_provider_vobiz.notifications.messages import scrub
+from airflow_provider_vobiz.notifications.notice import Notice, digest, scrub
+from airflow_provider_vobiz.notifications.report_messages import report_fingerprint, report_notice
 from airflow_provider_vobiz.notifications.settings import NotifySettings
 
 if TYPE_CHECKING:
@@ -87,19 +89,15 @@ def partition_link(storage: LakeStorage, layout: LakeLayout, account_id: str, da
 
 # -- the lake of a task ---------------------------------------------------------------------------------------
 def lake_of(task: Any) -> tuple[LakeStorage, LakeLayout]:
-    """The task's own lake (operators with ``lake_uri``), else the Variable's lake on ``aws_default``."""
-    from airflow_provider_vobiz import config
+    """The task's own lake (operators with ``lake_uri``), else the setting's lake on ``aws_default``."""
     from airflow_provider_vobiz.lake.paths import LakeLayout
     from airflow_provider_vobiz.lake.storage import LakeStorage
 
     if getattr(task, "lake_uri", None) and hasattr(task, "storage"):
         return task.storage, task.layout
-    from airflow.sdk import Variable
-
-    layout = LakeLayout.from_uri(Variable.get(config.VAR_LAKE_URI, default=config.DEFAULT_LAKE_URI))
-    return LakeStorage(
-        getattr(task, "aws_conn_id", None) or config.DEFAULT_AWS_CONN_ID, layout.bucket
-    ), layout
+    layout = LakeLayout.from_uri(vobiz_settings.resolve("lake_uri"))
+    aws_conn_id = getattr(task, "aws_conn_id", None) or vobiz_settings.DEFAULT_AWS_CONN_ID
+    return LakeStorage(aws_conn_id, layout.bucket), layout
 
 
 def _task_result(context: Any) -> dict[str, Any]:
@@ -148,7 +146,7 @@ def _deliver_report(
     links = (report_link(settings, kind, account, period), run_link(settings, context))
     results: dict[str, str] = {}
     if kind == "retention":
-        alert = messages.retention_alert(doc, report_link=links[0], run_link=links[1])
+        alert = alerts.retention_alert(doc, report_link=links[0], run_link=links[1])
         if alert is not None:
             results.update({f"alert_{k}": v for k, v in dispatcher.deliver(alert).items()})
     if is_routine and not settings.daily_reports:
@@ -156,9 +154,9 @@ def _deliver_report(
         return results
     pdf_key = key_of(account, period, "pdf")
     pdf = storage.get_bytes(pdf_key) if storage.exists(pdf_key) else None
-    fingerprint = messages.report_fingerprint(doc)
+    fingerprint = report_fingerprint(doc)
     previous = markers.latest(account, _report_topic(kind, period), other_than=fingerprint)
-    notice = messages.report_notice(
+    notice = report_notice(
         kind,
         doc,
         pdf=pdf,
@@ -190,18 +188,13 @@ def alert_on_failure(context: Any) -> dict[str, str] | None:
     settings = load_settings()
     if not (settings.email_to("alert") or settings.slack_conn_id):
         return {}
-    from airflow_provider_vobiz import config
-
     task, ti = context["task"], context["ti"]
     error = context.get("exception")
     day = _text(
         getattr(task, "call_date", None) or getattr(task, "period", None) or getattr(task, "as_of", None)
     )
-    account = _text(getattr(task, "account_id", None))
-    if not account:
-        from airflow.sdk import Variable
-
-        account = Variable.get(config.VAR_ACCOUNT_ID, default="") or "unknown"
+    # The task's account, else the Variable's; no connection is read from a failure callback.
+    account = vobiz_settings.resolve("account_id", getattr(task, "account_id", None), default="") or "unknown"
     markers = storage = layout = None
     try:
         storage, layout = lake_of(task)
@@ -218,7 +211,7 @@ def alert_on_failure(context: Any) -> dict[str, str] | None:
         if getattr(task, "task_type", "") == "VobizCdrQualityOperator":
             notice = _quality_notice(storage, layout, account, day, links)
     if notice is None:
-        notice = messages.task_failure_alert(
+        notice = alerts.task_failure_alert(
             account_id=account,
             dag_id=ti.dag_id,
             task_id=ti.task_id if ti.map_index in (None, -1) else f"{ti.task_id}[{ti.map_index}]",
@@ -233,12 +226,12 @@ def alert_on_failure(context: Any) -> dict[str, str] | None:
 
 def _quality_notice(
     storage: LakeStorage, layout: LakeLayout, account: str, day: str, links: list[tuple[str, str]]
-) -> messages.Notice | None:
+) -> Notice | None:
     meta = _validation_meta(storage, layout, account, day)
     if meta is None or meta.get("status") != "failed":
         return None
     links = [("Validation result", object_link(storage, layout.validation_key(account, day, "html"))), *links]
-    return messages.quality_failure_alert(meta, links=links)
+    return alerts.quality_failure_alert(meta, links=links)
 
 
 def _validation_meta(
@@ -269,59 +262,93 @@ def ingest_alerts(
         log.info("Alerts are off (no vobiz_notify_* Variable for alerts)")
         return {}
     from airflow_provider_vobiz.lake.paths import LakeLayout
-    from airflow_provider_vobiz.lake.read import partition_manifest
     from airflow_provider_vobiz.lake.storage import LakeStorage
 
-    layout = LakeLayout.from_uri(str(lake_uri).strip())
+    layout = LakeLayout.from_uri(vobiz_settings.resolve("lake_uri", lake_uri))
     storage = LakeStorage(aws_conn_id or None, layout.bucket)
     markers = SentMarkers(storage, layout)
-    dispatcher = Dispatcher(settings, markers, context)
     summaries = [results] if isinstance(results, dict) else [r for r in (results or []) if r]
-    link = run_link(settings, context)
     by_account: dict[str, dict[str, list]] = {}
     for s in summaries:
-        account, day = str(s["account_id"]), str(s["call_date"])
-        found = by_account.setdefault(account, {"warnings": [], "restated": []})
-        meta = _validation_meta(storage, layout, account, day)
-        if meta and meta.get("status") == "warning" and meta.get("content_sha256") == s.get("content_sha256"):
-            day_digest = messages.digest(meta.get("content_sha256"), meta.get("suite_sha256"))
-            if markers.get(account, f"quality_warning/call_date={day}", day_digest) is None:
-                html_link = object_link(storage, layout.validation_key(account, day, "html"))
-                found["warnings"].append((meta, html_link, day_digest))
-        if s.get("restated"):
-            cited = [
-                layout.s3_uri(key)
-                for key in (
-                    layout.summary_report_key(account, day, "json"),
-                    layout.summary_report_key(account, day[:7], "json"),
-                )
-                if storage.exists(key)
-            ]
-            if cited:
-                manifest = partition_manifest(storage, layout, account, day)
-                history = (manifest.history if manifest else []) or [{}]
-                found["restated"].append(
-                    {
-                        "call_date": day,
-                        "change": history[-1],
-                        "reports": cited,
-                        "link": partition_link(storage, layout, account, day),
-                    }
-                )
+        found = by_account.setdefault(str(s["account_id"]), {"warnings": [], "restated": []})
+        if (warning := _unsent_warning(storage, layout, markers, s)) is not None:
+            found["warnings"].append(warning)
+        if (restated := _restated_after_reporting(storage, layout, s)) is not None:
+            found["restated"].append(restated)
+    dispatcher = Dispatcher(settings, markers, context)
+    link = run_link(settings, context)
     sent: dict[str, Any] = {}
     for account, found in sorted(by_account.items()):
         if found["warnings"]:
-            notice = messages.warnings_digest(
-                account, [(m, h) for m, h, _ in found["warnings"]], run_link=link
+            sent[f"{account}:warnings"] = _send_warnings(
+                dispatcher, markers, account, found["warnings"], link
             )
-            outcome = dispatcher.deliver(notice)
-            sent[f"{account}:warnings"] = outcome
-            if SENT in outcome.values():
-                for meta, _, day_digest in found["warnings"]:
-                    markers.put(
-                        account, f"quality_warning/call_date={meta['call_date']}", day_digest, {"sent": True}
-                    )
         if found["restated"]:
-            notice = messages.restatement_alert(account, found["restated"], run_link=link)
+            notice = alerts.restatement_alert(account, found["restated"], run_link=link)
             sent[f"{account}:restated"] = dispatcher.deliver(notice)
     return sent
+
+
+def _unsent_warning(
+    storage: LakeStorage, layout: LakeLayout, markers: SentMarkers, summary: dict[str, Any]
+) -> tuple[dict[str, Any], str, str] | None:
+    """``(meta.vobiz, validation page link, digest)`` of a day whose current content carries warnings that
+    were not reported yet, else None."""
+    account, day = str(summary["account_id"]), str(summary["call_date"])
+    meta = _validation_meta(storage, layout, account, day)
+    if (
+        not meta
+        or meta.get("status") != "warning"
+        or meta.get("content_sha256") != summary.get("content_sha256")
+    ):
+        return None
+    day_digest = digest(meta.get("content_sha256"), meta.get("suite_sha256"))
+    if markers.get(account, f"quality_warning/call_date={day}", day_digest) is not None:
+        return None
+    return meta, object_link(storage, layout.validation_key(account, day, "html")), day_digest
+
+
+def _restated_after_reporting(
+    storage: LakeStorage, layout: LakeLayout, summary: dict[str, Any]
+) -> dict[str, Any] | None:
+    """A restated day that a published summary report (of the day or its month) cites, for
+    :func:`~.alerts.restatement_alert`; None when the day was not restated or no report cites it."""
+    from airflow_provider_vobiz.lake.read import partition_manifest
+
+    if not summary.get("restated"):
+        return None
+    account, day = str(summary["account_id"]), str(summary["call_date"])
+    cited = [
+        layout.s3_uri(key)
+        for key in (
+            layout.summary_report_key(account, day, "json"),
+            layout.summary_report_key(account, day[:7], "json"),
+        )
+        if storage.exists(key)
+    ]
+    if not cited:
+        return None
+    manifest = partition_manifest(storage, layout, account, day)
+    history = (manifest.history if manifest else []) or [{}]
+    return {
+        "call_date": day,
+        "change": history[-1],
+        "reports": cited,
+        "link": partition_link(storage, layout, account, day),
+    }
+
+
+def _send_warnings(
+    dispatcher: Dispatcher,
+    markers: SentMarkers,
+    account: str,
+    warnings: list[tuple[dict[str, Any], str, str]],
+    run_link: str | None,
+) -> dict[str, str]:
+    """One digest of the account's days with warnings; once sent, each day is marked so it is not repeated."""
+    notice = alerts.warnings_digest(account, [(m, h) for m, h, _ in warnings], run_link=run_link)
+    outcome = dispatcher.deliver(notice)
+    if SENT in outcome.values():
+        for meta, _, day_digest in warnings:
+            markers.put(account, f"quality_warning/call_date={meta['call_date']}", day_digest, {"sent": True})
+    return outcome

@@ -1,4 +1,4 @@
-"""Sending a :class:`~.messages.Notice` through Airflow's notifiers, once, without ever failing a task.
+"""Sending a :class:`~.notice.Notice` through Airflow's notifiers, once, without ever failing a task.
 
 - E-mail goes through the SMTP provider's ``SmtpNotifier`` (the report PDF as an attachment), Slack through
   the Slack provider's ``SlackWebhookNotifier``. Each is used only when its Variable names a connection.
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from airflow_provider_vobiz.notifications.messages import Notice, digest, scrub
+from airflow_provider_vobiz.notifications.notice import Notice, digest, scrub
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.paths import LakeLayout

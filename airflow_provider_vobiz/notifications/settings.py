@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_vobiz.settings import as_bool, variable
+
 VAR_SMTP_CONN_ID = "vobiz_notify_smtp_conn_id"
 VAR_REPORT_RECIPIENTS = "vobiz_notify_report_recipients"
 VAR_ALERT_RECIPIENTS = "vobiz_notify_alert_recipients"
@@ -42,7 +44,6 @@ ALL_VARIABLES = (
 )
 DEFAULT_MAX_ATTACHMENT_MB = 10.0
 _ADDRESS_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+$")
-_TRUE = ("1", "true", "yes", "on")
 
 
 def parse_recipients(value: str | None, name: str = "recipients") -> tuple[str, ...]:
@@ -86,9 +87,7 @@ class NotifySettings:
     def from_variables(cls) -> NotifySettings:
         """Read the ``vobiz_notify_*`` Variables. A bad value turns its part off and is reported in
         :attr:`problems` (sending must never fail a task, not even a misconfigured one)."""
-        from airflow.sdk import Variable
-
-        raw = {name: (Variable.get(name, default="") or "").strip() for name in ALL_VARIABLES}
+        raw = {name: (variable(name, default="") or "").strip() for name in ALL_VARIABLES}
         return cls.from_mapping(raw)
 
     @classmethod
@@ -108,6 +107,11 @@ class NotifySettings:
                 max_mb = float(raw[VAR_MAX_ATTACHMENT_MB])
             except ValueError:
                 problems.append(f"{VAR_MAX_ATTACHMENT_MB}: {raw[VAR_MAX_ATTACHMENT_MB]!r} is not a number")
+        daily_reports = False
+        try:
+            daily_reports = as_bool(raw.get(VAR_DAILY_REPORTS), VAR_DAILY_REPORTS)
+        except ValueError as err:
+            problems.append(str(err))
         base_url = str(raw.get(VAR_BASE_URL) or "")
         if not base_url:
             from airflow.configuration import conf
@@ -120,7 +124,7 @@ class NotifySettings:
             slack_conn_id=str(raw.get(VAR_SLACK_CONN_ID) or "") or None,
             from_email=str(raw.get(VAR_FROM) or "") or None,
             max_attachment_bytes=int(max_mb * 1024 * 1024),
-            daily_reports=str(raw.get(VAR_DAILY_REPORTS) or "").lower() in _TRUE,
+            daily_reports=daily_reports,
             base_url=base_url.rstrip("/"),
             problems=tuple(problems),
         )

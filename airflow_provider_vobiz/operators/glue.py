@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID
+from airflow_provider_vobiz import settings
 from airflow_provider_vobiz.lake.ddl import DEFAULT_DATABASE, DEFAULT_FIRST_DAY, glue_table_input
+from airflow_provider_vobiz.settings import DEFAULT_AWS_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
@@ -41,7 +42,8 @@ class VobizGlueCatalogTableOperator(BaseOperator):
     created when missing. A table already as generated is left alone; one that differs (a new field, a moved
     lake) is updated in place. Returns (XCom) the database, table, location and what was done.
 
-    :param lake_uri: the lake, ``s3://bucket/prefix``. (templated)
+    :param lake_uri: the lake, ``s3://bucket/prefix``; empty: Variable ``vobiz_lake_uri``, else the default.
+        (templated)
     :param database: the Glue database. (templated)
     :param table: the table name; default: the dataset's (``cdr``, ``cdr_tokenised``, ``cdr_quarantine``).
         (templated)
@@ -56,7 +58,7 @@ class VobizGlueCatalogTableOperator(BaseOperator):
     def __init__(
         self,
         *,
-        lake_uri: str,
+        lake_uri: str | None = None,
         database: str = DEFAULT_DATABASE,
         table: str | None = None,
         dataset: str = "cdr",
@@ -82,7 +84,7 @@ class VobizGlueCatalogTableOperator(BaseOperator):
         client = hook.conn
         database = str(self.database)
         wanted = glue_table_input(
-            str(self.lake_uri).strip(),
+            settings.resolve("lake_uri", self.lake_uri),
             str(self.dataset),
             table=self.table or None,
             first_day=str(self.first_day),

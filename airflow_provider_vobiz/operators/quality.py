@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseHook, BaseOperator
+from airflow.sdk import BaseOperator
 
-from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, DEFAULT_VOBIZ_CONN_ID
+from airflow_provider_vobiz import settings
 from airflow_provider_vobiz.lake.access import LakeAccessMixin
 from airflow_provider_vobiz.links.lake import VALIDATION_URL_XCOM_KEY, VobizValidationLink, push_object_link
+from airflow_provider_vobiz.settings import DEFAULT_AWS_CONN_ID, DEFAULT_VOBIZ_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -26,15 +27,17 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
     data fails the same way) with a message listing each failed expectation, its unexpected count and a few
     example values, phone numbers masked to their last four digits. Warnings are logged and recorded.
 
-    :param lake_uri: the lake, ``s3://bucket/prefix``. (templated)
+    :param lake_uri: the lake, ``s3://bucket/prefix``; empty: Variable ``vobiz_lake_uri``, else the default.
+        (templated)
     :param call_date: the partition's day, ``YYYY-MM-DD``. (templated)
-    :param account_id: the Vobiz account (Auth ID); defaults to the login of ``vobiz_conn_id``. (templated)
+    :param account_id: the Vobiz account (Auth ID); empty: Variable ``vobiz_account_id``, then the login of
+        ``vobiz_conn_id``. (templated)
     :param suite_path: a Great Expectations 1.x suite file; None uses the suite shipped with the provider.
         (templated)
     :param aws_conn_id: the Airflow ``aws`` connection for the lake's bucket. (templated)
     :param revalidate: validate again even when a verdict of this suite on this
         content (by default such a day is left as it is, so a re-pull of an unchanged day rewrites nothing).
-    :param vobiz_conn_id: the ``vobiz`` connection whose login is the account, when ``account_id`` is None.
+    :param vobiz_conn_id: the ``vobiz`` connection whose login is the account when nothing else names one.
     :param fail_on_warning: also fail the task when only warning-level expectations fail.
     :param verify: how the parts are checked against the manifest before anything else, a recorded verdict
         included: ``"manifest"`` (size and ETag, from one listing) or ``"full"`` (also each part's sha256).
@@ -56,7 +59,7 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
     def __init__(
         self,
         *,
-        lake_uri: str,
+        lake_uri: str | None = None,
         call_date: str,
         account_id: str | None = None,
         suite_path: str | None = None,
@@ -77,16 +80,6 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
         self.fail_on_warning = fail_on_warning
         self.revalidate = revalidate
         self.verify = verify
-
-    def _account(self) -> str:
-        if self.account_id:
-            return str(self.account_id).strip()
-        login = BaseHook.get_connection(self.vobiz_conn_id).login
-        if not login:
-            raise ValueError(
-                f"account_id is not set and connection {self.vobiz_conn_id!r} has no login (Auth ID)"
-            )
-        return login
 
     def _recorded_verdict(self, account: str, call_date: str) -> dict[str, Any] | None:
         """The recorded verdict if it judged this partition's current content with this suite, once the
@@ -119,7 +112,7 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
 
         from airflow_provider_vobiz.lake.integrity import PartitionIntegrityError
 
-        account = self._account()
+        account = settings.account_id(self.account_id, vobiz_conn_id=self.vobiz_conn_id)
         call_date = str(self.call_date).strip()
         self.log.info(
             "Validating %s/cdr/account_id=%s/call_date=%s with suite %s",

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook, BaseOperator
 
-from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, DEFAULT_VOBIZ_CONN_ID, HMAC_CONN_ID
+from airflow_provider_vobiz import settings
 from airflow_provider_vobiz.lake.access import LakeAccessMixin, publish_owner
+from airflow_provider_vobiz.settings import DEFAULT_AWS_CONN_ID, DEFAULT_VOBIZ_CONN_ID, HMAC_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -24,12 +25,14 @@ class VobizCdrTokenisedZoneOperator(LakeAccessMixin, BaseOperator):
     ``hmac_conn_id``, the reports' key, so tokens join with the reports' CSV/JSON. Without that connection
     the task is skipped with the reason (the raw zone is unaffected). Returns (XCom) a small summary.
 
-    :param lake_uri: the lake, ``s3://bucket/prefix``. (templated)
+    :param lake_uri: the lake, ``s3://bucket/prefix``; empty: Variable ``vobiz_lake_uri``, else the default.
+        (templated)
     :param call_date: the partition's day, ``YYYY-MM-DD``. (templated)
-    :param account_id: the Vobiz account; default: the login of ``vobiz_conn_id``. (templated)
+    :param account_id: the Vobiz account; empty: Variable ``vobiz_account_id``, then the login of
+        ``vobiz_conn_id``. (templated)
     :param aws_conn_id: the ``aws`` connection of the lake. (templated)
     :param hmac_conn_id: the connection whose password is the HMAC key. (templated)
-    :param vobiz_conn_id: the ``vobiz`` connection whose login is the account, when ``account_id`` is empty.
+    :param vobiz_conn_id: the ``vobiz`` connection whose login is the account when nothing else names one.
     """
 
     template_fields: Sequence[str] = ("lake_uri", "call_date", "account_id", "aws_conn_id", "hmac_conn_id")
@@ -38,7 +41,7 @@ class VobizCdrTokenisedZoneOperator(LakeAccessMixin, BaseOperator):
     def __init__(
         self,
         *,
-        lake_uri: str,
+        lake_uri: str | None = None,
         call_date: str,
         account_id: str | None = None,
         aws_conn_id: str | None = DEFAULT_AWS_CONN_ID,
@@ -80,9 +83,7 @@ class VobizCdrTokenisedZoneOperator(LakeAccessMixin, BaseOperator):
                 f"the HMAC key of {self.hmac_conn_id!r} must be at least {MIN_KEY_BYTES} bytes: a short key "
                 "makes the tokens guessable"
             )
-        account = str(self.account_id or BaseHook.get_connection(self.vobiz_conn_id).login or "").strip()
-        if not account:
-            raise ValueError(f"account_id is not set and connection {self.vobiz_conn_id!r} has no login")
+        account = settings.account_id(self.account_id, vobiz_conn_id=self.vobiz_conn_id)
         summary = publish_tokenised(
             self.storage, self.layout, account, str(self.call_date).strip(), key, owner=publish_owner(context)
         )

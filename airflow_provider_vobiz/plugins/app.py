@@ -32,8 +32,8 @@ from airflow_provider_vobiz.plugins.catalog import (
 from airflow_provider_vobiz.plugins.diagnosis import (
     DiagnosisError,
     DiagnosisGate,
-    DiagnosisTimeout,
     TooManyDiagnoses,
+    diagnosis_status,
 )
 
 log = logging.getLogger(__name__)
@@ -115,15 +115,6 @@ def _user_key(user: Any) -> str:
     return "anonymous"
 
 
-def _diagnosis_status(err: DiagnosisError) -> tuple[int, dict[str, str]]:
-    """HTTP status and headers of a failed diagnosis."""
-    if isinstance(err, TooManyDiagnoses):
-        return 429, {"Retry-After": str(err.retry_after)}
-    if isinstance(err, DiagnosisTimeout):
-        return 504, {}
-    return (404 if "no call" in str(err) else 400), {}
-
-
 def _bases(request: Request) -> tuple[str, str]:
     """``(page base, Airflow UI base)`` as paths, from where the api-server mounted this app."""
     page = request.scope.get("root_path", "").rstrip("/")
@@ -192,6 +183,65 @@ def install_routes(app: FastAPI) -> None:
         Depends(requires_access_dag("GET", param_dag_id=config.SUMMARY_DAG_ID)),
         Depends(requires_access_dag("GET", param_dag_id=config.RETENTION_DAG_ID)),
     ]
+    _install_page(app, auth)
+    _install_downloads(app, auth)
+    _install_api(app, auth)
+    _install_static(app, auth)
+
+
+def _page_context(request: Request, call_id: str | None) -> dict[str, Any]:
+    page_base, ui_base = _bases(request)
+    return {
+        "base": page_base,
+        "ui_base": ui_base,
+        "formats": REPORT_FORMATS,
+        "dag_run_url": lambda ref: dag_run_url(ui_base, ref.dag_id, ref.run_id) if ref else None,
+        "retention_flags": _retention_flags,
+        "download_name": download_name,
+        "call_id": call_id or "",
+        "error": None,
+    }
+
+
+def _add_diagnosis(ctx: dict[str, Any], user: Any, call_id: str) -> tuple[int, dict[str, str]]:
+    """The diagnose box's answer (or its error) in ``ctx``; the page's status and headers for it."""
+    try:
+        ctx["diagnosis"] = DIAGNOSES.run(_user_key(user), call_id, config.DEFAULT_VOBIZ_CONN_ID)
+    except DiagnosisError as err:
+        ctx["diagnosis_error"] = str(err)
+        if isinstance(err, TooManyDiagnoses):
+            return diagnosis_status(err)
+    return 200, {}
+
+
+def _add_reports(ctx: dict[str, Any], account: str | None, month: str | None) -> int | None:
+    """The accounts and the selected account's reports in ``ctx``; a status when something is wrong."""
+    status = None
+    try:
+        cat = catalog()
+        ctx["lake_uri"] = cat.layout.uri
+        accounts = cat.accounts()
+        ctx["accounts"] = accounts
+        ctx["overview"] = [(a, _latest_retention(cat, a)) for a in accounts]
+        selected = account if account in accounts else (accounts[0] if accounts else None)
+        if account and account not in accounts:
+            status = 404
+            ctx["error"] = f"No reports for account {account!r}."
+        ctx["selected"] = selected
+        ctx["view"] = cat.account_view(selected, month) if selected else None
+    except InvalidReportRequest as err:
+        status, ctx["error"] = 400, str(err)
+    except HTTPException:
+        raise
+    except Exception as err:  # S3 unreachable, bucket missing, denied: say so on the page
+        log.exception("compliance page could not read the lake")
+        status = 502
+        ctx["error"] = f"The report lake could not be read: {_storage_error(err)}."
+    return status
+
+
+def _install_page(app: FastAPI, auth: list[Any]) -> None:
+    """The page itself: the accounts' reports, and the diagnose box."""
 
     @app.get("/", response_class=HTMLResponse, dependencies=auth)
     def index(
@@ -201,46 +251,14 @@ def install_routes(app: FastAPI) -> None:
         month: str | None = Query(None, max_length=7),
         call_id: str | None = Query(None, max_length=64),
     ) -> HTMLResponse:
-        page_base, ui_base = _bases(request)
-        ctx: dict[str, Any] = {
-            "base": page_base,
-            "ui_base": ui_base,
-            "formats": REPORT_FORMATS,
-            "dag_run_url": lambda ref: dag_run_url(ui_base, ref.dag_id, ref.run_id) if ref else None,
-            "retention_flags": _retention_flags,
-            "download_name": download_name,
-            "call_id": call_id or "",
-            "error": None,
-        }
-        status, headers = 200, {}
-        if call_id:
-            try:
-                ctx["diagnosis"] = DIAGNOSES.run(_user_key(user), call_id, config.DEFAULT_VOBIZ_CONN_ID)
-            except DiagnosisError as err:
-                ctx["diagnosis_error"] = str(err)
-                if isinstance(err, TooManyDiagnoses):
-                    status, headers = _diagnosis_status(err)
-        try:
-            cat = catalog()
-            ctx["lake_uri"] = cat.layout.uri
-            accounts = cat.accounts()
-            ctx["accounts"] = accounts
-            ctx["overview"] = [(a, _latest_retention(cat, a)) for a in accounts]
-            selected = account if account in accounts else (accounts[0] if accounts else None)
-            if account and account not in accounts:
-                status = 404
-                ctx["error"] = f"No reports for account {account!r}."
-            ctx["selected"] = selected
-            ctx["view"] = cat.account_view(selected, month) if selected else None
-        except InvalidReportRequest as err:
-            status, ctx["error"] = 400, str(err)
-        except HTTPException:
-            raise
-        except Exception as err:  # S3 unreachable, bucket missing, denied: say so on the page
-            log.exception("compliance page could not read the lake")
-            status = 502
-            ctx["error"] = f"The report lake could not be read: {_storage_error(err)}."
+        ctx = _page_context(request, call_id)
+        status, headers = _add_diagnosis(ctx, user, call_id) if call_id else (200, {})
+        status = _add_reports(ctx, account, month) or status
         return _page(_env.get_template("index.html").render(**ctx), status, headers)
+
+
+def _install_downloads(app: FastAPI, auth: list[Any]) -> None:
+    """Report files, streamed from S3."""
 
     @app.get("/reports/{kind}/{account_id}/{period}/{fmt}", dependencies=auth)
     def download(kind: str, account_id: str, period: str, fmt: str, inline: bool = False) -> Response:
@@ -265,6 +283,10 @@ def install_routes(app: FastAPI) -> None:
         if fmt == "html":
             headers["Content-Security-Policy"] = REPORT_CSP
         return StreamingResponse(chunks, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+def _install_api(app: FastAPI, auth: list[Any]) -> None:
+    """JSON for scripts: the accounts, one account's reports, one call's diagnosis."""
 
     @app.get("/api/accounts", dependencies=auth)
     def api_accounts() -> JSONResponse:
@@ -293,9 +315,13 @@ def install_routes(app: FastAPI) -> None:
         try:
             result = DIAGNOSES.run(_user_key(user), call_id, config.DEFAULT_VOBIZ_CONN_ID)
         except DiagnosisError as err:
-            status, headers = _diagnosis_status(err)
+            status, headers = diagnosis_status(err)
             raise HTTPException(status, str(err), headers=headers or None) from None
         return JSONResponse(result, headers=COMMON_HEADERS)
+
+
+def _install_static(app: FastAPI, auth: list[Any]) -> None:
+    """The page's own icons, styles and script."""
 
     @app.get("/static/{name}", dependencies=auth)
     def static(name: str) -> Response:

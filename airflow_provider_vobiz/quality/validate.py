@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,9 @@ from airflow_provider_vobiz.lake.manifest import (
 from airflow_provider_vobiz.lake.read import partition_manifest, read_columns
 from airflow_provider_vobiz.lake.records import write_quality
 from airflow_provider_vobiz.privacy import mask_value
-from airflow_provider_vobiz.quality.render import failure_message, mask_values, render_html
+from airflow_provider_vobiz.quality.present import validation_page
+from airflow_provider_vobiz.quality.render import mask_values
+from airflow_provider_vobiz.quality.result import CheckResult, QualityResult
 from airflow_provider_vobiz.quality.suite import Suite, load_suite
 
 if TYPE_CHECKING:
@@ -53,92 +55,6 @@ _COLUMN_KWARGS = ("column", "column_A", "column_B")
 
 class QualityError(Exception):
     """The partition could not be checked at all (as opposed to: it was checked and failed)."""
-
-
-@dataclass
-class CheckResult:
-    """The outcome of one expectation (or of the manifest's API reconciliation), ready for people."""
-
-    name: str
-    type: str
-    severity: str
-    success: bool
-    family: str | None = None
-    description: str | None = None
-    columns: tuple[str, ...] = ()
-    #: The row condition, readable (``billsec > 0``): counts are of the rows it selects.
-    condition: str | None = None
-    element_count: int | None = None
-    unexpected_count: int | None = None
-    unexpected_percent: float | None = None
-    #: Up to PARTIAL_UNEXPECTED_COUNT unexpected values, phone numbers masked.
-    examples: list[Any] = field(default_factory=list)
-    observed: Any = None
-    expected: Any = None
-    error: str | None = None
-
-
-@dataclass
-class QualityResult:
-    """What one validation found and where it was stored."""
-
-    account_id: str
-    call_date: str
-    status: str
-    rows: int
-    suite_name: str
-    suite_source: str
-    suite_sha256: str
-    checks: list[CheckResult]
-    content_sha256: str | None
-    validated_at: str
-    seconds: float = 0.0
-    validation_uri: str | None = None
-    html_uri: str | None = None
-    validation_key: str | None = None
-    html_key: str | None = None
-
-    @property
-    def success(self) -> bool:
-        """True unless a critical expectation failed."""
-        return self.status != QUALITY_FAILED
-
-    def failed(self, severity: str | None = None) -> list[CheckResult]:
-        return [c for c in self.checks if not c.success and (severity is None or c.severity == severity)]
-
-    def message(self) -> str:
-        """Readable summary of every failed expectation (phone numbers masked)."""
-        return failure_message(self)
-
-    def manifest_quality(self) -> dict[str, Any]:
-        """The verdict recorded in ``verdict.json`` beside the partition (small; the details are in S3)."""
-        return {
-            "status": self.status,
-            "validated_at": self.validated_at,
-            "rows": self.rows,
-            "content_sha256": self.content_sha256,
-            "suite": self.suite_name,
-            "suite_sha256": self.suite_sha256,
-            "evaluated": len(self.checks),
-            "failed_critical": [c.name for c in self.failed("critical")],
-            "failed_warning": [c.name for c in self.failed("warning")],
-            "unexpected": {
-                c.name: c.unexpected_count for c in self.failed() if c.unexpected_count is not None
-            },
-            "validation_key": self.validation_key,
-            "validation_html_key": self.html_key,
-        }
-
-    def summary(self) -> dict[str, Any]:
-        """A small, JSON-safe dict for XCom and logs."""
-        return {
-            "account_id": self.account_id,
-            "call_date": self.call_date,
-            **self.manifest_quality(),
-            "validation_uri": self.validation_uri,
-            "html_uri": self.html_uri,
-            "seconds": round(self.seconds, 3),
-        }
 
 
 # -- Great Expectations ---------------------------------------------------------------------------------------
@@ -512,7 +428,7 @@ def _store(
     storage.put_json(result.validation_key, gx_result)
     storage.put_bytes(
         result.html_key,
-        render_html(result, reconciliation).encode(),
+        validation_page(result, reconciliation),
         content_type="text/html; charset=utf-8",
     )
     write_quality(storage, layout, result.account_id, result.call_date, result.manifest_quality())

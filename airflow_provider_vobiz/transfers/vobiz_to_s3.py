@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_vobiz import settings
 from airflow_provider_vobiz.cdr.window import parse_day, zone
-from airflow_provider_vobiz.config import DEFAULT_AWS_CONN_ID, DEFAULT_TIMEZONE, DEFAULT_VOBIZ_CONN_ID
 from airflow_provider_vobiz.lake.access import LakeAccessMixin, publish_owner
-from airflow_provider_vobiz.lake.ingest import DEFAULT_MAX_REJECT_RATIO, METHODS, IngestError, ingest_day
+from airflow_provider_vobiz.lake.ingest import METHODS, IngestError, ingest_day
 from airflow_provider_vobiz.links.lake import PARTITION_URL_XCOM_KEY, VobizPartitionLink, partition_url
+from airflow_provider_vobiz.settings import DEFAULT_AWS_CONN_ID, DEFAULT_VOBIZ_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -38,6 +39,9 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
     of two pulls the later one wins (docs/lake.md, "Publish protocol"). A retry of this task takes over the
     publish lease a killed try left. Returns (XCom) a small summary of the manifest.
 
+    Settings left empty (``lake_uri``, ``timezone``, ``method``, ``account_id``, ``max_reject_ratio``) are
+    read from their Airflow Variable, else the provider's default (:mod:`airflow_provider_vobiz.settings`).
+
     :param lake_uri: ``s3://bucket/prefix`` of the lake. (templated)
     :param vobiz_conn_id: connection of type ``vobiz``. (templated)
     :param aws_conn_id: connection of type ``aws`` (an ``endpoint_url`` extra for MinIO/moto). (templated)
@@ -45,7 +49,8 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
     :param method: ``export`` (one streamed CSV, the fast path) or ``list`` (paged JSON). (templated)
     :param pad_days: days added on each side of the API query. (templated)
     :param call_date: the day (``YYYY-MM-DD``); default: the data interval's start in ``timezone``. (templated)
-    :param account_id: the partition's account; default: the connection's Auth ID. (templated)
+    :param account_id: the partition's account; default: Variable ``vobiz_account_id``, then the connection's
+        Auth ID. (templated)
     :param max_api_age_days: how many days back the API keeps CDRs; an older day fails with a clear
         message before any request. None: not checked. (templated)
     :param max_reject_ratio: share of the records read (0 to 1) that may be quarantined before the task
@@ -72,16 +77,16 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
     def __init__(
         self,
         *,
-        lake_uri: str,
+        lake_uri: str | None = None,
         vobiz_conn_id: str = DEFAULT_VOBIZ_CONN_ID,
         aws_conn_id: str | None = DEFAULT_AWS_CONN_ID,
-        timezone: str = DEFAULT_TIMEZONE,
-        method: str = "export",
+        timezone: str | None = None,
+        method: str | None = None,
         pad_days: int | str = 1,
         call_date: str | dt.date | None = None,
         account_id: str | None = None,
         max_api_age_days: int | str | None = None,
-        max_reject_ratio: float | str = DEFAULT_MAX_REJECT_RATIO,
+        max_reject_ratio: float | str | None = None,
         per_page: int = 100,
         memory_limit: str = "192MB",
         **kwargs: Any,
@@ -115,19 +120,20 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
             raise IngestError(
                 "no call_date and no data interval: pass call_date='YYYY-MM-DD' (e.g. for a manual run)"
             )
-        return start.astimezone(zone(str(self.timezone))).date()
+        return start.astimezone(zone(settings.resolve("timezone", self.timezone))).date()
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_vobiz.hooks.exceptions import VobizBadRequestError
 
-        if self.method not in METHODS:
-            raise IngestError(f"method must be one of {METHODS}, got {self.method!r}")
+        method = settings.resolve("method", self.method)
+        if method not in METHODS:
+            raise IngestError(f"method must be one of {METHODS}, got {method!r}")
         day = self.resolve_call_date(context)
-        account_id = str(self.account_id or self.hook.auth_id)
+        account_id = settings.account_id(self.account_id, vobiz_conn_id=self.vobiz_conn_id)
         max_age = None if self.max_api_age_days in (None, "", "None") else int(self.max_api_age_days)
         try:
-            max_reject_ratio = float(self.max_reject_ratio)
-        except (TypeError, ValueError):
+            max_reject_ratio = settings.resolve("max_reject_ratio", self.max_reject_ratio)
+        except ValueError:
             raise IngestError(
                 f"max_reject_ratio must be a number within [0, 1], got {self.max_reject_ratio!r}"
             ) from None
@@ -138,8 +144,8 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
                 self.layout,
                 account_id,
                 day,
-                timezone=str(self.timezone),
-                method=str(self.method),
+                timezone=settings.resolve("timezone", self.timezone),
+                method=method,
                 pad_days=int(self.pad_days),
                 max_api_age_days=max_age,
                 per_page=self.per_page,

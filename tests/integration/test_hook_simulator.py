@@ -478,7 +478,7 @@ def test_airflow_connection_test_button_path(conn, monkeypatch):
 def test_padded_range_holds_a_whole_ist_day_whatever_the_api_timezone(
     simulator_factory, monkeypatch, api_timezone
 ):
-    from airflow_provider_vobiz.hooks.filters import padded_date_range
+    from airflow_provider_vobiz.cdr.window import DayWindow
 
     server = simulator_factory(
         auth_id=AUTH_ID,
@@ -493,7 +493,9 @@ def test_padded_range_holds_a_whole_ist_day_whatever_the_api_timezone(
     truth = {r["uuid"] for r in server.records(ist_day, ist_day + timedelta(days=1))}
     with _hook() as hook:
         exact = {r["uuid"] for r in hook.iter_records(start_date=DAY2, end_date=DAY2)}
-        padded = {r["uuid"] for r in hook.iter_records(**padded_date_range(DAY2))}
+        padded = {
+            r["uuid"] for r in hook.iter_records(**DayWindow.for_day(DAY2, "Asia/Kolkata").query_filters())
+        }
     assert truth and truth <= padded
     # Read as UTC, the exact day misses the IST day's first 5.5 hours: why the transfer pads.
     assert (truth <= exact) is (api_timezone == "Asia/Kolkata")

@@ -37,7 +37,7 @@ def test_values_with_newlines_are_ingested_whole_through_export_and_list(
 ):
     kinds = {nl for v in MULTILINE_VALUES.values() for nl in ("\r\n", "\r", "\n", '"', ",") if nl in v}
     assert kinds == {"\r\n", "\r", "\n", '"', ","}
-    monkeypatch.setattr(ingest, "CSV_BLOCK_SIZE", block_size)
+    monkeypatch.setattr(ingest.export, "CSV_BLOCK_SIZE", block_size)
     storage, layout = LakeStorage(s3_lake.aws_conn_id, s3_lake.bucket), LakeLayout.from_uri(s3_lake.uri)
     sim = simulator_factory(multiline_records=12)
     set_conn(monkeypatch, "vobiz_default", sim.conn_json())

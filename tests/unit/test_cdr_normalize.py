@@ -275,7 +275,7 @@ def _multiline_csv(path, n=40):
 def test_quoted_newlines_survive_every_block_boundary(tmp_path, source):
     """Whichever CR a block of the reader ends on (a CRLF's, a lone one, inside quotes or not), records stay
     whole: pyarrow alone drops the LF after a CR that ends a block, inside a quoted value too."""
-    from airflow_provider_vobiz.cdr.normalize import _csv_records
+    from airflow_provider_vobiz.cdr.export_csv import _csv_records
 
     path = tmp_path / "export.csv"
     recs = _multiline_csv(path)
@@ -303,21 +303,21 @@ def test_quoted_newlines_survive_every_block_boundary(tmp_path, source):
 
 
 def test_only_a_csv_with_a_quote_is_read_the_slower_newline_aware_way(tmp_path, monkeypatch):
-    from airflow_provider_vobiz.cdr import normalize
+    from airflow_provider_vobiz.cdr import export_csv
 
     quoted, plain, empty = tmp_path / "quoted.csv", tmp_path / "plain.csv", tmp_path / "empty.csv"
     _multiline_csv(quoted, n=4)
     _write_csv(plain, [make_record(i, START) for i in range(3)], list(API_FIELD_NAMES))
     empty.write_bytes(b"")
-    assert [normalize.has_quote(str(p)) for p in (quoted, plain, empty)] == [True, False, False]
+    assert [export_csv.has_quote(str(p)) for p in (quoted, plain, empty)] == [True, False, False]
     seen = []
-    open_csv = normalize.pacsv.open_csv
+    open_csv = export_csv.pacsv.open_csv
 
     def spy(source, **kw):
         seen.append((isinstance(source, str), kw["parse_options"].newlines_in_values))
         return open_csv(source, **kw)
 
-    monkeypatch.setattr(normalize.pacsv, "open_csv", spy)
+    monkeypatch.setattr(export_csv.pacsv, "open_csv", spy)
     assert sum(b.num_rows for b in iter_csv_batches(str(plain))) == 3
     assert sum(b.num_rows for b in iter_csv_batches(str(quoted))) == 4
     # The plain file: pyarrow reads the path natively, newlines not looked for; the quoted one: both.

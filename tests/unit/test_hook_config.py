@@ -295,7 +295,10 @@ def test_csv_row_counter(chunks, rows):
 
 
 def test_padded_date_range():
-    from airflow_provider_vobiz.hooks.filters import padded_date_range
+    from airflow_provider_vobiz.cdr.window import DayWindow
+
+    def padded_date_range(day, pad_days=1):
+        return DayWindow.for_day(day, "Asia/Kolkata").query_filters(pad_days)
 
     assert padded_date_range(date(2026, 3, 1)) == {"start_date": "2026-02-28", "end_date": "2026-03-02"}
     assert padded_date_range("2024-03-01", pad_days=0) == {

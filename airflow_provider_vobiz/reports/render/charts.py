@@ -1,4 +1,4 @@
-"""Charts for the human-readable reports: matplotlib (Agg, no display) to SVG for HTML and PNG for PDF.
+"""Chart images for the human-readable formats: matplotlib (Agg, no display) to SVG for HTML, PNG for PDF.
 
 The output is deterministic for the same chart (no dates in the SVG metadata, fixed hash salt), so the same
 report renders to the same bytes.
@@ -9,31 +9,18 @@ from __future__ import annotations
 import io
 import math
 import re
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from airflow_provider_vobiz.reports.render import Chart
+from airflow_provider_vobiz.reports.render.document import Chart, validate_chart
 
 #: Colour-blind friendly palette (Okabe-Ito), also legible in greyscale print.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 REFERENCE_COLOUR = "#B00020"
 
-_KINDS = ("bar", "line", "stacked_bar")
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 
 
-def validate_chart(chart: Chart) -> None:
-    """Reject a chart whose series do not match its x axis, with a message that names the series."""
-    if chart.kind not in _KINDS:
-        raise ValueError(f"chart kind must be one of {_KINDS}, got {chart.kind!r}")
-    for name, values in chart.series.items():
-        if len(values) != len(chart.x):
-            raise ValueError(
-                f"chart {chart.title!r}: series {name!r} has {len(values)} values for {len(chart.x)} x labels"
-            )
-
-
-def _figure(chart: Chart, width: float, height: float):
+def _figure(chart: Chart, width: float, height: float) -> Any:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -42,6 +29,14 @@ def _figure(chart: Chart, width: float, height: float):
     validate_chart(chart)
     fig = Figure(figsize=(width, height), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
+    _draw_series(ax, chart)
+    _draw_axes(ax, chart)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_series(ax: Any, chart: Chart) -> None:
+    """The series as lines, side-by-side bars or stacked bars, then the reference line."""
     x = list(range(len(chart.x)))
     names = list(chart.series)
     clean = {n: [_num(v) for v in chart.series[n]] for n in names}
@@ -69,6 +64,11 @@ def _figure(chart: Chart, width: float, height: float):
     if chart.reference is not None:
         value, label = chart.reference
         ax.axhline(float(value), color=REFERENCE_COLOUR, linestyle="--", linewidth=1.2, label=label)
+
+
+def _draw_axes(ax: Any, chart: Chart) -> None:
+    """Title, labels, ticks, grid and legend."""
+    x = list(range(len(chart.x)))
     ax.set_title(chart.title, fontsize=10)
     if chart.y_label:
         ax.set_ylabel(chart.y_label, fontsize=8)
@@ -87,10 +87,8 @@ def _figure(chart: Chart, width: float, height: float):
         ax.spines[side].set_visible(False)
     if not x:
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="#777777")
-    if names or chart.reference is not None:
+    if chart.series or chart.reference is not None:
         ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
-    return fig
 
 
 def _num(v: object) -> float:
@@ -125,3 +123,6 @@ def chart_png(chart: Chart, width: float = 7.0, height: float = 3.0, dpi: int = 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
+
+
+__all__ = ["PALETTE", "REFERENCE_COLOUR", "chart_png", "chart_svg"]
