@@ -115,6 +115,19 @@ def mask_value(value: Any, key: str = "") -> Any:
     return value
 
 
+def mask_phone_values(value: Any) -> Any:
+    """For people, where every string is a phone number (a phone column's values in a check result): each
+    string masked whole to ``••••`` + its last four digits, inside lists, tuples and dicts; other values
+    unchanged."""
+    if isinstance(value, str):
+        return mask_number(value)
+    if isinstance(value, list | tuple):
+        return [mask_phone_values(v) for v in value]
+    if isinstance(value, dict):
+        return {k: mask_phone_values(v) for k, v in value.items()}
+    return value
+
+
 @dataclass(frozen=True)
 class NumberPolicy:
     """How an output shows phone numbers, per audience.

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from airflow_provider_vobiz.config import INGEST_DAG_ID  # noqa: E402
 from airflow_provider_vobiz.simulator import SimulatorConfig, SimulatorServer  # noqa: E402
-from benchmarks._servers import moto_s3_server  # noqa: E402
 from tests.e2e.airflow_stack import airflow_stack, pipeline_env  # noqa: E402
-from tests.fixtures.s3 import Lake, S3Server  # noqa: E402
+from tests.fixtures.s3 import Lake  # noqa: E402
+from tests.support.servers import S3Server, moto_s3_server  # noqa: E402
 
 START = dt.date(2026, 3, 1)
 
@@ -76,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = SimulatorConfig(start_date=START, days=args.days + 1, calls_per_day=args.calls, seed=7)
     results: dict[int, float] = {}
-    with SimulatorServer(config) as sim, moto_s3_server() as endpoint:
+    with SimulatorServer(config) as sim, moto_s3_server(own_process=True) as s3:
         for workers in (1, 2):
-            results[workers] = backfill_minutes(workers, args.days, sim, S3Server(endpoint), args.concurrency)
+            results[workers] = backfill_minutes(workers, args.days, sim, s3, args.concurrency)
             rate = args.days / results[workers]
             print(
                 f"{workers} worker(s) x {args.concurrency} slots: {args.days} days of {args.calls} calls in "

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,16 +106,12 @@ def _run_child(args: list[str], env: dict[str, str]) -> dict:
 # -- the parent: servers, runs, report ----------------------------------------------------------------------
 class Bench:
     def __init__(self, workdir: str) -> None:
-        from moto.server import ThreadedMotoServer
-
         sys.path.insert(0, str(REPO))
-        from tests.fixtures.s3 import S3Server, free_port
+        from tests.support.servers import moto_s3_server
 
         self.workdir = workdir
-        port = free_port()
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        self.moto.start()
-        self.s3 = S3Server(endpoint_url=f"http://127.0.0.1:{port}")
+        self._servers = ExitStack()
+        self.s3 = self._servers.enter_context(moto_s3_server())
         self.s3.client().create_bucket(Bucket="bench-lake")
         self.lake_uri = "s3://bench-lake/lake"
         self.sims: list = []
@@ -182,7 +179,7 @@ class Bench:
     def close(self) -> None:
         for sim in self.sims:
             sim.stop()
-        self.moto.stop()
+        self._servers.close()
 
 
 def _median(runs: list[dict], key: str) -> float:

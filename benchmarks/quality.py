@@ -1,6 +1,6 @@
 """Benchmark: validating a 1M-call day with the whole quality suite, reading it from S3 included.
 
-Seeds one realistic day (``quality.synthetic.clean_day``, written by the lake's own Parquet writer and
+Seeds one realistic day (``tests.support.lake_data.clean_day``, written by the lake's own Parquet writer and
 publisher) on a local moto S3 server running in its own process, then runs each case in a fresh Python
 process, ``--runs`` times, and prints medians (min-max) of the measured section and of the process's peak RSS:
 
@@ -30,10 +30,10 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from _servers import moto_s3_server
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from tests.support.servers import moto_s3_server  # noqa: E402
 
 ACCOUNT = "MA_BENCH0001"
 DAY = dt.date(2026, 3, 2)
@@ -64,7 +64,7 @@ def _lake():
 
 
 def seed(rows: int) -> dict:
-    from airflow_provider_vobiz.quality.synthetic import clean_day, write_partition
+    from tests.support.lake_data import clean_day, write_partition
 
     storage, layout = _lake()
     storage.client.create_bucket(Bucket=BUCKET)
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # moto's server in its own process, as S3 would be: in-process it would share this process's GIL.
     servers = ExitStack()
-    endpoint = servers.enter_context(moto_s3_server())
+    endpoint = servers.enter_context(moto_s3_server(own_process=True)).endpoint_url
     try:
         os.environ["VOBIZ_BENCH_ENDPOINT"] = endpoint
         _env(endpoint)
@@ -191,34 +191,39 @@ def main(argv: list[str] | None = None) -> int:
                     f"{r['peak_mb']:7.0f} MB peak RSS",
                     flush=True,
                 )
-        print()
-        print(f"{args.rows:,}-call day on a local moto S3 server, {args.runs} fresh-process runs each")
-        print("| case | section s | section CPU s | process s | peak RSS MB |\n|---|---|---|---|---|")
-        for case in CASES:
-            rs = results[case]
-            print(
-                f"| {case} | {_fmt([r['seconds'] for r in rs], '')} | {_fmt([r['section_cpu'] for r in rs], '')} "
-                f"| {_fmt([r['wall'] for r in rs], '')} | {_fmt([r['peak_mb'] for r in rs], '', 0)} |"
-            )
-        v = statistics.median(r["seconds"] for r in results["validate"])
-        ref = statistics.median(r["seconds"] for r in results["read (reference)"])
-        vc = statistics.median(r["section_cpu"] for r in results["validate"])
-        rc = statistics.median(r["section_cpu"] for r in results["read (reference)"])
-        vm = statistics.median(r["peak_mb"] for r in results["validate"])
-        rm = statistics.median(r["peak_mb"] for r in results["read (reference)"])
-        first = results["validate"][0]
-        print()
-        print(f"load average during the runs: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs")
-        print(
-            f"validate: {first['expectations']} expectations, status {first['status']}; "
-            f"ratio to reading the same columns: {v / ref:.1f}x time, {vc / rc:.1f}x CPU, {vm / rm:.1f}x peak RSS"
-        )
-        print(
-            f"targets: under 15 s -> {'met' if v < 15 else 'MISSED'}; under 2 GB -> {'met' if vm < 2048 else 'MISSED'}"
-        )
+        print_results(results, args.rows, args.runs)
     finally:
         servers.close()
     return 0
+
+
+def print_results(results: dict[str, list[dict]], rows: int, runs: int) -> None:
+    """The runs' table, and validate's ratios to reading the same columns against the targets."""
+    print()
+    print(f"{rows:,}-call day on a local moto S3 server, {runs} fresh-process runs each")
+    print("| case | section s | section CPU s | process s | peak RSS MB |\n|---|---|---|---|---|")
+    for case in CASES:
+        rs = results[case]
+        print(
+            f"| {case} | {_fmt([r['seconds'] for r in rs], '')} | {_fmt([r['section_cpu'] for r in rs], '')} "
+            f"| {_fmt([r['wall'] for r in rs], '')} | {_fmt([r['peak_mb'] for r in rs], '', 0)} |"
+        )
+    v = statistics.median(r["seconds"] for r in results["validate"])
+    ref = statistics.median(r["seconds"] for r in results["read (reference)"])
+    vc = statistics.median(r["section_cpu"] for r in results["validate"])
+    rc = statistics.median(r["section_cpu"] for r in results["read (reference)"])
+    vm = statistics.median(r["peak_mb"] for r in results["validate"])
+    rm = statistics.median(r["peak_mb"] for r in results["read (reference)"])
+    first = results["validate"][0]
+    print()
+    print(f"load average during the runs: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs")
+    print(
+        f"validate: {first['expectations']} expectations, status {first['status']}; "
+        f"ratio to reading the same columns: {v / ref:.1f}x time, {vc / rc:.1f}x CPU, {vm / rm:.1f}x peak RSS"
+    )
+    print(
+        f"targets: under 15 s -> {'met' if v < 15 else 'MISSED'}; under 2 GB -> {'met' if vm < 2048 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Benchmark: the whole monthly TRAI summary (all figures, before rendering) against merely reading the
 columns it needs from the lake, in the same run.
 
-A month of ``--days`` synthetic days of ``--rows`` calls each (default 30 x 1,000,000) is written once as a
-local lake (``LakeLayout`` keys under a local directory, read through a pyarrow filesystem exactly as the S3
-one), then each case runs ``--runs`` times in a fresh process, alternating:
+A month of ``--days`` synthetic days of ``--rows`` calls each (default 30 x 1,000,000) is published once
+(``tests.support.cdrgen``: the lake's own writer and publisher) and mirrored as a local lake (``LakeLayout``
+keys under a local directory, read through a pyarrow filesystem exactly as the S3 one), then each case runs ``--runs`` times in a fresh process, alternating:
 
 - ``read``:   stream the report's columns of the period's partitions (``pyarrow.dataset`` scanner, the same
               dataset the report builds), touching every batch: the floor for any engine;
@@ -25,11 +25,11 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 ACCOUNT = "MA_BENCH"
@@ -55,30 +55,59 @@ def _days(month: str, n: int) -> list[dt.date]:
 
 
 def prepare(data_dir: Path, month: str, days: int, rows: int) -> None:
-    """Write the synthetic month once (skipped when the partitions and their manifests exist)."""
-    import cdrgen
+    """Publish the synthetic month once and mirror it to ``data_dir`` (days already there are skipped).
+
+    Each day is published by the lake's own writer and publisher (on moto's S3 server, in its own process),
+    so its parts and manifest are what an ingest writes; the benchmark then reads the local mirror.
+    """
+    fs, layout = _fs(data_dir), _layout()
+    todo = [day for day in _days(month, days) if not _prepared(fs, layout, day, rows)]
+    if not todo:
+        return
+    os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "vobiz-bench-airflow"))
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    from airflow_provider_vobiz.lake.storage import LakeStorage
+    from tests.support import cdrgen
+    from tests.support.servers import moto_s3_server
+
+    t0 = time.perf_counter()
+    with moto_s3_server(own_process=True) as s3:
+        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = s3.conn_json()
+        storage = LakeStorage("aws_default", BUCKET)
+        storage.client.create_bucket(Bucket=BUCKET)
+        for written, day in enumerate(todo, 1):
+            manifest = cdrgen.publish_day(storage, layout, ACCOUNT, day, rows)
+            size = _mirror(storage, fs, data_dir, layout, day, manifest)
+            rate = written * rows / (time.perf_counter() - t0)
+            print(f"  wrote {day} ({size / 1e6:.0f} MB), {rate:,.0f} rows/s", flush=True)
+
+
+def _prepared(fs, layout, day: dt.date, rows: int) -> bool:
+    """Whether the mirror holds a published manifest of ``day`` with ``rows`` rows."""
     import pyarrow.fs as pafs
 
-    fs, layout = _fs(data_dir), _layout()
-    t0 = time.perf_counter()
-    written = 0
-    for day in _days(month, days):
-        mkey = layout.manifest_key(ACCOUNT, day)
-        if fs.get_file_info(f"{BUCKET}/{mkey}").type == pafs.FileType.File:
-            with fs.open_input_stream(f"{BUCKET}/{mkey}") as f:
-                if json.loads(f.read())["row_count"] == rows:
-                    continue
-        key = layout.part_key(ACCOUNT, day, 0)
-        data = cdrgen.parquet_bytes(cdrgen.day_table(day, rows))
-        fs.create_dir(f"{BUCKET}/{layout.partition_prefix(ACCOUNT, day)}")
-        with fs.open_output_stream(f"{BUCKET}/{key}") as f:
-            f.write(data)
-        manifest = cdrgen.manifest_for(ACCOUNT, day, [(key, data, rows)])
-        with fs.open_output_stream(f"{BUCKET}/{mkey}") as f:
-            f.write(cdrgen.manifest_bytes(manifest))
-        written += 1
-        rate = written * rows / (time.perf_counter() - t0)
-        print(f"  wrote {day} ({len(data) / 1e6:.0f} MB), {rate:,.0f} rows/s", flush=True)
+    path = f"{BUCKET}/{layout.manifest_key(ACCOUNT, day)}"
+    if fs.get_file_info(path).type != pafs.FileType.File:
+        return False
+    with fs.open_input_stream(path) as f:
+        manifest = json.loads(f.read())
+    return manifest["row_count"] == rows and bool(manifest.get("version"))
+
+
+def _mirror(storage, fs, data_dir: Path, layout, day: dt.date, manifest: dict) -> int:
+    """Copy the day's manifest and parts to the local mirror, then drop the parts from the S3 server (its
+    memory holds one day at a time); returns the bytes of the parts."""
+    from tests.support.mirror import mirror_lake
+
+    prefix = f"{BUCKET}/{layout.partition_prefix(ACCOUNT, day)}"
+    fs.create_dir(prefix)
+    fs.delete_dir_contents(prefix)
+    keys = [p["key"] for p in manifest["parts"]]
+    mirror_lake(
+        storage, layout, data_dir / BUCKET / layout.prefix, [*keys, layout.manifest_key(ACCOUNT, day)]
+    )
+    storage.delete_keys(keys)
+    return sum(p["bytes"] for p in manifest["parts"])
 
 
 def case(name: str, data_dir: Path, month: str, days: int) -> dict:

@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from pathlib import Path
-
-from _servers import moto_s3_server
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from tests.support.servers import moto_s3_server  # noqa: E402
+
+ACCOUNT = "MA_BENCH01"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,82 +42,76 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("AIRFLOW_HOME", str(Path("/tmp") / "vobiz-bench-airflow"))
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     # moto's server in its own process, as S3 would be: in-process it would share this process's GIL.
-    servers = ExitStack()
-    endpoint = servers.enter_context(moto_s3_server())
-    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
-        {"conn_type": "aws", "login": "bench", "password": "bench", "extra": {"endpoint_url": endpoint}}
-    )
-    try:
-        import boto3
-
-        from airflow_provider_vobiz.lake import retention as enforce
+    with moto_s3_server(own_process=True, access_key="bench") as s3:
+        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = s3.conn_json()
         from airflow_provider_vobiz.lake.paths import LakeLayout
         from airflow_provider_vobiz.lake.storage import LakeStorage
-        from airflow_provider_vobiz.reports import retention as rr
-        from tests.integration.test_retention import day_rows, parquet_bytes, seed_partition
 
-        client = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench",
-            region_name="us-east-1",
-        )
+        client = s3.client()
         client.create_bucket(Bucket="bench-lake")
         layout = LakeLayout.from_uri("s3://bench-lake/lake")
         storage = LakeStorage("aws_default", layout.bucket)
-        account = "MA_BENCH01"
         as_of = dt.date.fromisoformat(args.as_of)
-        start, end = enforce.retention_window(as_of)
-        days = rr.window_days(start, end)
-
-        t0 = time.perf_counter()
-        data = parquet_bytes(day_rows(days[0], args.rows))
-        with ThreadPoolExecutor(max_workers=args.workers) as pool:
-            list(
-                pool.map(
-                    lambda d: seed_partition(client, layout, account, d, rows=args.rows, data=data), days
-                )
-            )
-        print(f"seeded {len(days)} days ({len(data)} bytes each) in {time.perf_counter() - t0:.1f}s")
-
-        # Reference: probe every day's manifest one after the other.
-        t0 = time.perf_counter()
-        found = sum(storage.get_json(layout.manifest_key(account, d)) is not None for d in days)
-        naive = time.perf_counter() - t0
-        assert found == len(days)
-
-        t0 = time.perf_counter()
-        inv = rr.inventory(storage, layout, account, as_of, verify="manifest", max_workers=args.workers)
-        manifest_s = time.perf_counter() - t0
-        assert len(inv.days) == len(days) and all(r.status == rr.STATUS_PRESENT for r in inv.days)
-
-        t0 = time.perf_counter()
-        comp = rr.completeness(storage, inv, mode="sample")
-        sample_s = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        rr.inventory(storage, layout, account, as_of, verify="full", max_workers=args.workers)
-        full_s = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        report = rr.build_report(inv, completeness_result=comp, lake_uri=layout.uri)
-        rendered = rr.render(report)
-        render_s = time.perf_counter() - t0
-
-        print(f"window {start} .. {end}: {len(days)} days, {inv.listed_objects} objects listed")
-        print(f"inventory, manifest mode (listing + {args.workers} threads): {manifest_s:6.2f} s")
-        print(f"reference, sequential manifest probes:                {naive:6.2f} s")
-        print(f"ratio reference / inventory:                          {naive / manifest_s:6.1f}x")
-        print(f"inventory, full mode (re-hash {len(days)} parts):          {full_s:6.2f} s")
-        print(
-            f"completeness, sample of {comp['days_checked']} days ({comp['rows_checked']} rows):       {sample_s:6.2f} s"
-        )
-        sizes = ", ".join(f"{k} {len(v) // 1024} KiB" for k, v in rendered.items())
-        print(f"build + render four formats:                          {render_s:6.2f} s ({sizes})")
+        days = seed(client, layout, as_of, args.rows, args.workers)
+        measure(storage, layout, as_of, days, args.workers)
         return 0
-    finally:
-        servers.close()
+
+
+def seed(client, layout, as_of: dt.date, rows: int, workers: int) -> list[dt.date]:
+    """One small partition for every day of the retention window ending at ``as_of``; returns the days."""
+    from airflow_provider_vobiz.lake import retention as enforce
+    from airflow_provider_vobiz.reports import retention as rr
+    from tests.integration.test_retention import day_rows, parquet_bytes, seed_partition
+
+    start, end = enforce.retention_window(as_of)
+    days = rr.window_days(start, end)
+    t0 = time.perf_counter()
+    data = parquet_bytes(day_rows(days[0], rows))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda d: seed_partition(client, layout, ACCOUNT, d, rows=rows, data=data), days))
+    print(f"seeded {len(days)} days ({len(data)} bytes each) in {time.perf_counter() - t0:.1f}s")
+    return days
+
+
+def measure(storage, layout, as_of: dt.date, days: list[dt.date], workers: int) -> None:
+    """Time the inventory (manifest and full modes), the completeness sample and the rendering, against
+    probing every day's manifest one after the other; print them."""
+    from airflow_provider_vobiz.reports import retention as rr
+
+    # Reference: probe every day's manifest one after the other.
+    t0 = time.perf_counter()
+    found = sum(storage.get_json(layout.manifest_key(ACCOUNT, d)) is not None for d in days)
+    naive = time.perf_counter() - t0
+    assert found == len(days)
+
+    t0 = time.perf_counter()
+    inv = rr.inventory(storage, layout, ACCOUNT, as_of, verify="manifest", max_workers=workers)
+    manifest_s = time.perf_counter() - t0
+    assert len(inv.days) == len(days) and all(r.status == rr.STATUS_PRESENT for r in inv.days)
+
+    t0 = time.perf_counter()
+    comp = rr.completeness(storage, inv, mode="sample")
+    sample_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    rr.inventory(storage, layout, ACCOUNT, as_of, verify="full", max_workers=workers)
+    full_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    report = rr.build_report(inv, completeness_result=comp, lake_uri=layout.uri)
+    rendered = rr.render(report)
+    render_s = time.perf_counter() - t0
+
+    print(f"window {days[0]} .. {days[-1]}: {len(days)} days, {inv.listed_objects} objects listed")
+    print(f"inventory, manifest mode (listing + {workers} threads): {manifest_s:6.2f} s")
+    print(f"reference, sequential manifest probes:                {naive:6.2f} s")
+    print(f"ratio reference / inventory:                          {naive / manifest_s:6.1f}x")
+    print(f"inventory, full mode (re-hash {len(days)} parts):          {full_s:6.2f} s")
+    print(
+        f"completeness, sample of {comp['days_checked']} days ({comp['rows_checked']} rows):       {sample_s:6.2f} s"
+    )
+    sizes = ", ".join(f"{k} {len(v) // 1024} KiB" for k, v in rendered.items())
+    print(f"build + render four formats:                          {render_s:6.2f} s ({sizes})")
 
 
 if __name__ == "__main__":

@@ -90,75 +90,86 @@ def main() -> int:
     )
     base_rss = rss_mb()
     with SimulatorServer(cfg) as srv, tempfile.TemporaryDirectory() as tmp:
-        csv_path = Path(tmp) / "export.csv"
-        with open(csv_path, "wb") as sink:
-            n, size, secs = export(srv, sink)
-        peak_after_cold = rss_mb()
-        print(f"export, cold (generate + render + stream): {n:,} records, {size / 2**20:,.0f} MiB in {secs:.2f} s "
-              f"= {n / secs:,.0f} records/s; RSS {peak_after_cold - base_rss:,.0f} MiB above start")  # fmt: skip
-        n2, _, secs2 = export(srv)
-        print(
-            f"export, second request (day core cached, blocks re-rendered past the cache): {n2 / secs2:,.0f} records/s"
-        )
-
-        table = pacsv.read_csv(csv_path)
-        out = Path(tmp) / "reference.csv"
-        t = time.perf_counter()
-        pacsv.write_csv(table, out)
-        ref_secs = time.perf_counter() - t
-        ref_rate = table.num_rows / ref_secs
-        print(
-            f"reference: pyarrow write_csv of the same {table.num_rows:,} rows to local disk: {ref_rate:,.0f} rows/s"
-        )
-        print(f"ratio export/reference: cold {n / secs / ref_rate:.2f}, second {n2 / secs2 / ref_rate:.2f}")
-        del table
-
-        pages = min(args.pages, max(1, args.calls // 100))
-        with httpx.Client(headers=srv.headers, timeout=60) as c:
-            params = {"start_date": "2026-03-01", "end_date": "2026-03-01", "per_page": 100, "page": 1}
-            t = time.perf_counter()
-            first = c.get(srv.api_url, params=params)
-            first.raise_for_status()
-            print(f"list page 1 (builds the query's selection): {time.perf_counter() - t:.2f} s")
-            t = time.perf_counter()
-            c0 = cpu_s()
-            for p in range(2, pages + 2):
-                params["page"] = p
-                r = c.get(srv.api_url, params=params)
-                r.raise_for_status()
-            secs = time.perf_counter() - t
-            cpu = cpu_s() - c0
-        rate = pages / secs
-        print(f"list pages (per_page=100, keep-alive, sequential): {pages:,} pages in {secs:.2f} s = {rate:,.0f} pages/s "
-              f"({rate * 100:,.0f} records/s); {pages / cpu:,.0f} pages per CPU second, client included")  # fmt: skip
-        # Reference: the same HTTP stack (uvicorn + Starlette + httpx, same process) returning a fixed body
-        # of the same size: the floor any JSON API would sit on here.
-        fixed = first.content
-        floor_app = Starlette(
-            routes=[Route("/page", lambda request: Response(fixed, media_type="application/json"))]
-        )
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        floor = uvicorn.Server(uvicorn.Config(floor_app, log_level="warning", lifespan="off"))
-        th = threading.Thread(target=floor.run, kwargs={"sockets": [sock]}, daemon=True)
-        th.start()
-        while not floor.started:
-            time.sleep(0.01)
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/page"
-        with httpx.Client(timeout=60) as c:
-            c.get(url)
-            t = time.perf_counter()
-            for _ in range(pages):
-                c.get(url).raise_for_status()
-            ref_pages = pages / (time.perf_counter() - t)
-        floor.should_exit = True
-        th.join()
+        size = export_case(srv, Path(tmp), base_rss)
+        first, rate, pages = list_case(srv, min(args.pages, max(1, args.calls // 100)))
+        ref_pages = fixed_body_pages(first, pages)
         print(
             f"reference: the same HTTP stack serving a fixed body of the same size: {ref_pages:,.0f} pages/s"
         )
         print(f"ratio list/reference: {rate / ref_pages:.2f}")
         print(f"RSS at the end: {rss_mb() - base_rss:,.0f} MiB above start (CSV was {size / 2**20:,.0f} MiB)")
     return 0
+
+
+def export_case(srv: SimulatorServer, tmp: Path, base_rss: float) -> int:
+    """The day's export, cold then again, against pyarrow writing the same CSV locally; its size."""
+    csv_path = tmp / "export.csv"
+    with open(csv_path, "wb") as sink:
+        n, size, secs = export(srv, sink)
+    peak_after_cold = rss_mb()
+    print(f"export, cold (generate + render + stream): {n:,} records, {size / 2**20:,.0f} MiB in {secs:.2f} s "
+          f"= {n / secs:,.0f} records/s; RSS {peak_after_cold - base_rss:,.0f} MiB above start")  # fmt: skip
+    n2, _, secs2 = export(srv)
+    print(
+        f"export, second request (day core cached, blocks re-rendered past the cache): {n2 / secs2:,.0f} records/s"
+    )
+    table = pacsv.read_csv(csv_path)
+    t = time.perf_counter()
+    pacsv.write_csv(table, tmp / "reference.csv")
+    ref_rate = table.num_rows / (time.perf_counter() - t)
+    print(
+        f"reference: pyarrow write_csv of the same {table.num_rows:,} rows to local disk: {ref_rate:,.0f} rows/s"
+    )
+    print(f"ratio export/reference: cold {n / secs / ref_rate:.2f}, second {n2 / secs2 / ref_rate:.2f}")
+    return size
+
+
+def list_case(srv: SimulatorServer, pages: int) -> tuple[httpx.Response, float, int]:
+    """Page 1 of the day's listing, then ``pages`` more; page 1's response, pages per second, pages."""
+    with httpx.Client(headers=srv.headers, timeout=60) as c:
+        params = {"start_date": "2026-03-01", "end_date": "2026-03-01", "per_page": 100, "page": 1}
+        t = time.perf_counter()
+        first = c.get(srv.api_url, params=params)
+        first.raise_for_status()
+        print(f"list page 1 (builds the query's selection): {time.perf_counter() - t:.2f} s")
+        t = time.perf_counter()
+        c0 = cpu_s()
+        for p in range(2, pages + 2):
+            params["page"] = p
+            r = c.get(srv.api_url, params=params)
+            r.raise_for_status()
+        secs = time.perf_counter() - t
+        cpu = cpu_s() - c0
+    rate = pages / secs
+    print(f"list pages (per_page=100, keep-alive, sequential): {pages:,} pages in {secs:.2f} s = {rate:,.0f} pages/s "
+          f"({rate * 100:,.0f} records/s); {pages / cpu:,.0f} pages per CPU second, client included")  # fmt: skip
+    return first, rate, pages
+
+
+def fixed_body_pages(first: httpx.Response, pages: int) -> float:
+    """Reference: the same HTTP stack (uvicorn + Starlette + httpx, same process) returning a fixed body of
+    the same size: the floor any JSON API would sit on here. Pages per second."""
+    fixed = first.content
+    floor_app = Starlette(
+        routes=[Route("/page", lambda request: Response(fixed, media_type="application/json"))]
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    floor = uvicorn.Server(uvicorn.Config(floor_app, log_level="warning", lifespan="off"))
+    th = threading.Thread(target=floor.run, kwargs={"sockets": [sock]}, daemon=True)
+    th.start()
+    while not floor.started:
+        time.sleep(0.01)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/page"
+    with httpx.Client(timeout=60) as c:
+        c.get(url)
+        t = time.perf_counter()
+        for _ in range(pages):
+            c.get(url).raise_for_status()
+        ref_pages = pages / (time.perf_counter() - t)
+    floor.should_exit = True
+    th.join()
+    return ref_pages
 
 
 if __name__ == "__main__":

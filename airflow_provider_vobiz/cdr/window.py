@@ -45,8 +45,11 @@ def local_today(timezone: str) -> dt.date:
     return dt.datetime.now(zone(timezone)).date()
 
 
-def parse_day(value: dt.date | dt.datetime | str) -> dt.date:
-    """A calendar day from a date, a datetime (its date) or ``YYYY-MM-DD``."""
+def parse_day(value: dt.date | dt.datetime | str, what: str = "call_date") -> dt.date:
+    """A calendar day from a date, a datetime (its date) or ``YYYY-MM-DD``.
+
+    :param what: the name the error message gives the value (``as_of``, ...).
+    """
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -54,7 +57,7 @@ def parse_day(value: dt.date | dt.datetime | str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(f"call_date must be a calendar day (YYYY-MM-DD), got {value!r}") from None
+        raise ValueError(f"{what} must be a calendar day (YYYY-MM-DD), got {value!r}") from None
 
 
 def zone(name: str) -> ZoneInfo:

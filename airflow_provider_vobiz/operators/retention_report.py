@@ -148,7 +148,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
     def resolve_as_of(self, context: Context) -> dt.date:
         from zoneinfo import ZoneInfo
 
-        from airflow_provider_vobiz.reports.retention import parse_day
+        from airflow_provider_vobiz.cdr.window import parse_day
 
         if self.as_of and str(self.as_of).strip():
             return parse_day(self.as_of, "as_of")
@@ -159,8 +159,11 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         return moment.astimezone(ZoneInfo(self.timezone or config.DEFAULT_TIMEZONE)).date()
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_vobiz.lake import retention as enforce
-        from airflow_provider_vobiz.reports.retention import run_retention_report
+        from airflow_provider_vobiz.reports.retention import (
+            enforcement_failure,
+            report_outcome,
+            run_retention_report,
+        )
 
         account = self.resolve_account()
         as_of = self.resolve_as_of(context)
@@ -176,31 +179,7 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
             self.verify,
             self.layout.uri,
         )
-
-        enforcement: dict[str, Any] = {
-            "purge": {"enabled": False},
-            "object_lock": {"enabled": False},
-            "lifecycle": {"enabled": False},
-            "collect_unpublished": {"enabled": False},
-        }
-        if as_bool(self.collect_unpublished):
-            enforcement["collect_unpublished"] = enforce.collect_unpublished(
-                self.storage, self.layout, account
-            )
-        if as_bool(self.purge_expired):
-            enforcement["purge"] = enforce.purge_expired(
-                self.storage, self.layout, account, as_of, years=years, grace_days=grace, dag_run=run_info
-            )
-        mode = str(self.object_lock_mode or "").strip()
-        if mode.lower() not in _FALSE:
-            enforcement["object_lock"] = enforce.apply_object_lock(
-                self.storage, self.layout, account, as_of, mode=mode, years=years
-            )
-        if as_bool(self.lifecycle):
-            enforcement["lifecycle"] = enforce.apply_lifecycle(
-                self.storage, self.layout, years=years, grace_days=grace
-            )
-
+        enforcement = self.enforce(account, as_of, years, grace, run_info)
         report, uris = run_retention_report(
             self.storage,
             self.layout,
@@ -222,31 +201,31 @@ class TraiRetentionReportOperator(LakeAccessMixin, BaseOperator):
         if "html" in uris:
             html_key = self.layout.retention_report_key(account, as_of, "html")
             push_object_link(context, self.storage, REPORT_URL_XCOM_KEY, html_key)
-        totals = report["totals"]
-        self.log.info(
-            "Coverage %s: %d of %d days verified, %d gap(s), %d expiring within 30 days; report at %s",
-            totals["coverage"],
-            totals["verified_days"],
-            totals["expected_days"],
-            len(totals["gaps"]),
-            len(totals["expiring_within_30_days"]),
-            uris.get("json"),
+        failure = enforcement_failure(enforcement)
+        if failure:
+            raise RuntimeError(failure)
+        return report_outcome(report, uris)
+
+    def enforce(
+        self, account: str, as_of: dt.date, years: int, grace: int, run_info: dict[str, str] | None
+    ) -> dict[str, Any]:
+        """Run the enforcement actions the (templated) flags turn on; returns their record for the report."""
+        from airflow_provider_vobiz.reports.retention import run_enforcement
+
+        lock_mode = str(self.object_lock_mode or "").strip()
+        return run_enforcement(
+            self.storage,
+            self.layout,
+            account,
+            as_of,
+            years=years,
+            grace_days=grace,
+            collect_unpublished=as_bool(self.collect_unpublished),
+            purge_expired=as_bool(self.purge_expired),
+            object_lock_mode=lock_mode if lock_mode.lower() not in _FALSE else None,
+            lifecycle=as_bool(self.lifecycle),
+            dag_run=run_info,
         )
-        failed = {k: v["errors"] for k, v in enforcement.items() if v.get("errors")}
-        if failed:
-            raise RuntimeError(
-                "Retention enforcement reported errors (the report records them): "
-                + "; ".join(f"{k}: {len(v)} error(s), first {v[0]}" for k, v in failed.items())
-            )
-        return {
-            "account_id": account,
-            "as_of": as_of.isoformat(),
-            "coverage": totals["coverage"],
-            "verified_days": totals["verified_days"],
-            "expected_days": totals["expected_days"],
-            "gaps": len(totals["gaps"]),
-            "reports": uris,
-        }
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage: each partition inventoried (versioned by its manifest) in, the report files out."""

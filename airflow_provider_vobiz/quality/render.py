@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_vobiz.privacy import mask_number
+from airflow_provider_vobiz.privacy import mask_phone_values
 from airflow_provider_vobiz.quality.present import to_report, validation_page
 from airflow_provider_vobiz.quality.result import CheckResult, QualityResult
 
@@ -27,22 +27,11 @@ def render_html(result: QualityResult, reconciliation: dict[str, Any] | None) ->
     return validation_page(result, reconciliation).decode("utf-8")
 
 
-# Until privacy.py has a "mask every string whole" rule, the stored GX result of a phone column is masked
-# here (quality.validate); no page uses these.
 def mask_phone(value: Any) -> Any:
-    """``+919876543210`` -> ``••••3210`` (:func:`privacy.mask_number`). Non-strings are returned unchanged."""
-    return mask_number(value) if isinstance(value, str) else value
+    """``+919876543210`` -> ``••••3210`` (:func:`privacy.mask_phone_values`); non-strings unchanged."""
+    return mask_phone_values(value)
 
 
-def mask_values(obj: Any) -> Any:
-    """Mask every string inside ``obj`` (lists, dicts, pairs of a column-pair result)."""
-    if isinstance(obj, str):
-        return mask_phone(obj)
-    if isinstance(obj, list | tuple):
-        return [mask_values(v) for v in obj]
-    if isinstance(obj, dict):
-        return {k: mask_values(v) for k, v in obj.items()}
-    return obj
-
+mask_values = mask_phone_values
 
 __all__ = ["describe_check", "failure_message", "mask_phone", "mask_values", "render_html", "to_report"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -144,6 +144,3 @@ class SimulatorConfig:
     @property
     def effective_now(self) -> datetime:
         return (self.now or self.default_now).astimezone(timezone.utc)
-
-    def with_(self, **changes: object) -> SimulatorConfig:
-        return replace(self, **changes)

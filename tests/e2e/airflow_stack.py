@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,16 +22,11 @@ from pathlib import Path
 import httpx
 
 from airflow_provider_vobiz.hostname import WORKER_NAME_ENV
+from tests.support.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PG_DSN = "postgresql+psycopg2://postgres@127.0.0.1:5432/{db}"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def postgres_available() -> bool:

@@ -23,7 +23,7 @@ from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.records import read_quality
 from airflow_provider_vobiz.lake.storage import LakeStorage
 from airflow_provider_vobiz.quality import QualityError, validate_partition
-from airflow_provider_vobiz.quality.synthetic import clean_day, write_partition
+from tests.support.lake_data import clean_day, write_partition
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.records import read_quality
 from airflow_provider_vobiz.lake.storage import LakeStorage
 from airflow_provider_vobiz.operators.quality import VobizCdrQualityOperator
-from airflow_provider_vobiz.quality.synthetic import clean_day, write_partition
 from tests.fixtures.s3 import set_conn
+from tests.support.lake_data import clean_day, write_partition
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,16 +19,11 @@ import pytest
 
 from airflow_provider_vobiz.simulator import SimulatorConfig
 from airflow_provider_vobiz.simulator.__main__ import build_parser, parse_fault
+from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")]
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "cli-test-token-42"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(*extra: str) -> tuple[subprocess.Popen, str]:

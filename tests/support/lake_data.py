@@ -1,7 +1,8 @@
-"""Clean, realistic CDR partitions written straight to the lake, for tests and benchmarks.
+"""Clean, realistic CDR partitions published to the lake without the API, for tests, demos and benchmarks.
 
-The simulator serves the API (one record at a time, over HTTP); this writes a day's Parquet and manifest
-directly, vectorised with numpy so that a million calls take a few seconds. Every row satisfies the shipped
+The simulator serves the API (one record at a time, over HTTP); this builds a day's table directly,
+vectorised with numpy so that a million calls take a few seconds, and publishes it with the lake's own
+writer and publisher (:func:`write_partition`), so its parts and manifest are real ones. Every row satisfies the shipped
 quality suite: ~48% answered, billsec 0 exactly when unanswered, duration = ring_time + billsec, E.164 Indian
 numbers, the documented hangup causes, MOS in [1, 5], costs in INR per started minute.
 """
@@ -9,16 +10,17 @@ numbers, the documented hangup causes, MOS in [1, 5], costs in INR per started m
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import tempfile
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA, MONEY, SCHEMA_VERSION, TIMESTAMP
-from airflow_provider_vobiz.cdr.window import utc_now_iso
+from airflow_provider_vobiz.cdr.window import DayWindow, utc_now_iso
 from airflow_provider_vobiz.lake.publish import publish_partition
 from airflow_provider_vobiz.lake.writer import ROW_GROUP_ROWS, ROWS_PER_PART, PartWriter, file_metadata
 
@@ -80,31 +82,12 @@ def _money(paise: np.ndarray) -> pa.Array:
     return pa.array(paise / 100).cast(MONEY)
 
 
-def day_window(call_date: dt.date, timezone: str = "Asia/Kolkata") -> tuple[dt.datetime, dt.datetime]:
-    """The UTC ``[start, end)`` of a calendar day in ``timezone``."""
-    tz = ZoneInfo(timezone)
-    start = dt.datetime.combine(call_date, dt.time(), tz)
-    end = dt.datetime.combine(call_date + dt.timedelta(days=1), dt.time(), tz)
-    return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
-
-
 def clean_day(rows: int, call_date: dt.date, seed: int = 0, timezone: str = "Asia/Kolkata") -> pa.Table:
     """A realistic, clean day of ``rows`` calls in :data:`FILE_SCHEMA`, sorted by start_time then uuid."""
     rng = np.random.default_rng(seed)
     n = rows
-    start, end = day_window(call_date, timezone)
-    day_us = int((end - start).total_seconds() * 1_000_000)
-    start_us = int(start.timestamp() * 1_000_000)
-
-    answered = rng.random(n) < 0.48
-    ring = rng.integers(1, 31, size=n)
-    billsec = np.where(answered, np.minimum(np.ceil(rng.lognormal(np.log(55), 1.0, size=n)), 7200), 0)
-    billsec = billsec.astype(np.int64)
+    answered, ring, billsec, t0 = _timing(rng, DayWindow.for_day(call_date, timezone), n)
     duration = ring + billsec
-    # Calls must end inside the window so that an hour-long call near midnight stays a clean row.
-    offset = (rng.random(n) * (day_us - (duration.max() + 10) * 1_000_000)).astype(np.int64)
-    t0 = start_us + offset
-    t0 -= t0 % 1_000_000  # the API sends whole seconds
     answer_us = t0 + ring * 1_000_000
     end_us = t0 + duration * 1_000_000
 
@@ -151,6 +134,36 @@ def clean_day(rows: int, call_date: dt.date, seed: int = 0, timezone: str = "Asi
         "failure_reason": pc.if_else(
             pa.array(answered), pa.scalar(None, pa.string()), by_cause(5, "", pa.string())
         ),
+        "terminated_to": pa.nulls(n, pa.string()),
+        "extra": pa.nulls(n, pa.string()),
+    }
+    cols.update(_media_columns(rng, answered))
+    table = pa.table([cols[f.name].cast(f.type) for f in FILE_SCHEMA], schema=FILE_SCHEMA)
+    return table.sort_by([("start_time", "ascending"), ("uuid", "ascending")])
+
+
+def _timing(
+    rng: np.random.Generator, window: DayWindow, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(answered, ring, billsec, start_us)`` of ``n`` calls that start and end inside ``window``."""
+    day_us = int((window.end - window.start).total_seconds() * 1_000_000)
+    start_us = int(window.start.timestamp() * 1_000_000)
+    answered = rng.random(n) < 0.48
+    ring = rng.integers(1, 31, size=n)
+    billsec = np.where(answered, np.minimum(np.ceil(rng.lognormal(np.log(55), 1.0, size=n)), 7200), 0)
+    billsec = billsec.astype(np.int64)
+    duration = ring + billsec
+    # Calls must end inside the window so that an hour-long call near midnight stays a clean row.
+    offset = (rng.random(n) * (day_us - (duration.max() + 10) * 1_000_000)).astype(np.int64)
+    t0 = start_us + offset
+    t0 -= t0 % 1_000_000  # the API sends whole seconds
+    return answered, ring, billsec, t0
+
+
+def _media_columns(rng: np.random.Generator, answered: np.ndarray) -> dict[str, pa.Array]:
+    """SIP, media quality and routing columns (drawn after the call's own columns)."""
+    n = len(answered)
+    return {
         "bridge_uuid": pc.if_else(pa.array(answered), _uuids(rng, n), pa.scalar(None, pa.string())),
         "sip_call_id": _uuids(rng, n),
         "sip_user_agent": _pick(rng, ["Vobiz-B2BUA/4.2", "FreeSWITCH-mod_sofia/1.10", "Asterisk PBX 20"], n),
@@ -168,11 +181,7 @@ def clean_day(rows: int, call_date: dt.date, seed: int = 0, timezone: str = "Asi
         "campaign_id": _pick(rng, ["cmp_diwali", "cmp_renewal", None, None], n),
         "customer_endpoint": _pick(rng, ["ep_blr_01", None], n),
         "trunk_id": _pick(rng, ["trk_mum_1", "trk_che_2"], n),
-        "terminated_to": pa.nulls(n, pa.string()),
-        "extra": pa.nulls(n, pa.string()),
     }
-    table = pa.table([cols[f.name].cast(f.type) for f in FILE_SCHEMA], schema=FILE_SCHEMA)
-    return table.sort_by([("start_time", "ascending"), ("uuid", "ascending")])
 
 
 def write_partition(
@@ -185,25 +194,27 @@ def write_partition(
     rows_per_part: int = ROWS_PER_PART,
     timezone: str = "Asia/Kolkata",
     reconciliation: dict[str, Any] | None = None,
+    rejects: int = 0,
 ) -> dict[str, Any]:
     """Publish ``table`` as a partition with the lake's own writer and publisher; return the manifest.
 
-    The API figures default to a consistent extraction (7 records more than the day: 3 duplicates and 4
-    outside the window); ``reconciliation`` overrides some of them to craft a day that does not add up.
+    :param reconciliation: overrides of the API figures, which default to a consistent extraction (7
+        records more than the day: 3 duplicates and 4 outside the window), to craft a day that does not add
+        up.
+    :param rejects: records quarantined on the way (a ``rejects.jsonl`` of that many lines, counted as read).
     """
     day = call_date.isoformat()
     rows = table.num_rows
     recon = {
-        "api_total": rows + 7,
-        "records_read": rows + 7,
-        "rejected": 0,
+        "api_total": rows + rejects + 7,
+        "records_read": rows + rejects + 7,
+        "rejected": rejects,
         "duplicates": 3,
         "outside_window": 4,
         "in_window": rows,
         "matched": True,
     }
     recon.update(reconciliation or {})
-    start, end = day_window(call_date, timezone)
     with tempfile.TemporaryDirectory(prefix="vobiz-synthetic-") as tmp:
         writer = PartWriter(
             tmp,
@@ -213,23 +224,44 @@ def write_partition(
         )
         writer.write(table)
         parts = writer.close()
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "account_id": account_id,
-            "call_date": day,
-            "timezone": timezone,
-            "window": {"start": start.isoformat(), "end": end.isoformat()},
-            "row_count": rows,
-            "source": {
-                "endpoint": f"/api/v1/Account/{account_id}/cdr/export",
-                "method": "export",
-                "query": {},
-            },
-            "reconciliation": recon,
-            "rejects": {"count": 0, "key": None},
-            "unknown_fields": {},
-            "missing_fields": {},
-            "extracted_at": utc_now_iso(timespec="microseconds"),
-            "provider_version": "synthetic",
-        }
-        return publish_partition(storage, layout, manifest, parts).manifest
+        manifest = _manifest(account_id, call_date, timezone, rows, recon, rejects)
+        rejects_path = _rejects_file(tmp, rejects)
+        return publish_partition(storage, layout, manifest, parts, rejects_path).manifest
+
+
+def _manifest(
+    account_id: str, call_date: dt.date, timezone: str, rows: int, recon: dict[str, Any], rejects: int
+) -> dict[str, Any]:
+    """The manifest fields an export pull fills in before publishing (the publisher adds the parts)."""
+    day = call_date.isoformat()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "account_id": account_id,
+        "call_date": day,
+        "timezone": timezone,
+        "window": DayWindow.for_day(call_date, timezone).as_json(),
+        "row_count": rows,
+        "source": {
+            "endpoint": f"/api/v1/Account/{account_id}/cdr/export",
+            "method": "export",
+            "query": {},
+        },
+        "reconciliation": recon,
+        "rejects": {"count": rejects, "key": None},
+        "unknown_fields": {},
+        "missing_fields": {},
+        "extracted_at": utc_now_iso(timespec="microseconds"),
+        "provider_version": "synthetic",
+    }
+
+
+def _rejects_file(directory: str, count: int) -> str | None:
+    """A ``rejects.jsonl`` of ``count`` records the API sent malformed (None when there are none)."""
+    if not count:
+        return None
+    path = os.path.join(directory, "rejects.jsonl")
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(count):
+            record = {"uuid": f"synthetic-reject-{i}", "duration": "abc"}
+            fh.write(json.dumps({"reason": "duration: not an integer ('abc')", "record": record}) + "\n")
+    return path
