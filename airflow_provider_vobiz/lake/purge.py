@@ -117,16 +117,7 @@ def purge_expired(
         if live:
             skipped_locked.append({"call_date": day.isoformat(), "reason": live})
             continue
-        why = {
-            "reason": (
-                f"retention expired: kept {years} years to {(expires_on(day, years) - dt.timedelta(1)).isoformat()}"
-                f" plus {grace_days} days grace, purged on {as_of.isoformat()}"
-            ),
-            "as_of": as_of.isoformat(),
-            "retention_years": years,
-            "grace_days": grace_days,
-            "dag_run": dag_run,
-        }
+        why = _why(day, as_of, years, grace_days, dag_run)
         entry = _purge_day(storage, layout, account_id, day, manifest, versioned=versioned, why=why)
         (errors if entry["errors"] else deleted).append(entry)
     log.info(
@@ -147,6 +138,22 @@ def purge_expired(
         "errors": [
             {"call_date": e["call_date"], "log_key": e["log_key"], "errors": e["errors"][:10]} for e in errors
         ],
+    }
+
+
+def _why(
+    day: dt.date, as_of: dt.date, years: int, grace_days: int, dag_run: dict[str, str] | None
+) -> dict[str, Any]:
+    """Why a day is purged, as its deletion log entry states it."""
+    return {
+        "reason": (
+            f"retention expired: kept {years} years to {(expires_on(day, years) - dt.timedelta(1)).isoformat()}"
+            f" plus {grace_days} days grace, purged on {as_of.isoformat()}"
+        ),
+        "as_of": as_of.isoformat(),
+        "retention_years": years,
+        "grace_days": grace_days,
+        "dag_run": dag_run,
     }
 
 
