@@ -37,9 +37,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_vobiz.lake.manifest import content_sha256
+from airflow_provider_vobiz.lake.manifest import Manifest, content_sha256
 from airflow_provider_vobiz.lake.paths import LakeLayout
-from airflow_provider_vobiz.lake.records import part_keys_of
 from airflow_provider_vobiz.privacy import mask_text
 
 MATCH = "match"
@@ -182,11 +181,10 @@ def cited_inputs(report: dict[str, Any]) -> list[dict[str, Any]]:
     return cited
 
 
-def _replaced(manifest: dict[str, Any], cited: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | None:
+def _replaced(manifest: Manifest, cited: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | None:
     """``(status, entries)``: the history (or repair) entries from the one that replaced the cited version
     on, or None if no entry did."""
-    for status, log in ((RESTATED, manifest.get("history")), (REPAIRED, manifest.get("repairs"))):
-        entries = list(log or [])
+    for status, entries in ((RESTATED, manifest.history), (REPAIRED, manifest.repairs)):
         for i, entry in enumerate(entries):
             named = entry.get("old_manifest_sha256")
             if named:
@@ -207,19 +205,14 @@ def check_input(
     raw = lake.read(key)
     if raw is None:
         return InputCheck(day, MISSING, f"no {key}")
-    digest = sha256_hex(raw)
     try:
-        manifest = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        manifest = None
-    if not isinstance(manifest, dict):
+        manifest = Manifest.from_json(raw)
+    except ValueError:  # not UTF-8, not JSON, or not an object
+        digest = sha256_hex(raw)
         return InputCheck(day, CHANGED, f"{key} hashes to {digest} and is not a manifest (not a JSON object)")
+    digest = manifest.sha256
     want_manifest = cited.get("manifest_sha256")
-    same = (
-        digest == want_manifest
-        if want_manifest
-        else manifest.get("content_sha256") == cited["content_sha256"]
-    )
+    same = digest == want_manifest if want_manifest else manifest.content_sha256 == cited["content_sha256"]
     if not same:
         replaced = _replaced(manifest, cited)
         if replaced is not None:
@@ -233,16 +226,14 @@ def check_input(
         return InputCheck(
             day,
             CHANGED,
-            f"{key} hashes to {digest}, content {manifest.get('content_sha256')}; the report cites "
+            f"{key} hashes to {digest}, content {manifest.content_sha256}; the report cites "
             f"{want_manifest or '-'}, content {cited.get('content_sha256')}, and no history entry replaced it",
         )
     problems = []
-    if manifest.get("content_sha256") != cited.get("content_sha256"):
-        problems.append(
-            f"content_sha256 {manifest.get('content_sha256')} != cited {cited.get('content_sha256')}"
-        )
-    if cited.get("row_count") is not None and manifest.get("row_count") != cited["row_count"]:
-        problems.append(f"row_count {manifest.get('row_count')} != cited {cited['row_count']}")
+    if manifest.content_sha256 != cited.get("content_sha256"):
+        problems.append(f"content_sha256 {manifest.content_sha256} != cited {cited.get('content_sha256')}")
+    if cited.get("row_count") is not None and manifest.row_count != cited["row_count"]:
+        problems.append(f"row_count {manifest.row_count} != cited {cited['row_count']}")
     if full:
         problems.extend(_rehash_parts(lake, account_id, day, manifest))
     if problems:
@@ -250,18 +241,19 @@ def check_input(
     return InputCheck(day, MATCH, f"manifest sha256 {digest}")
 
 
-def _rehash_parts(lake: LakeReader, account_id: str, day: str, manifest: dict[str, Any]) -> list[str]:
+def _rehash_parts(lake: LakeReader, account_id: str, day: str, manifest: Manifest) -> list[str]:
     problems, hashes = [], []
     prefix = lake.layout.partition_prefix(account_id, day)
-    for part, key in zip(manifest.get("parts") or [], part_keys_of(manifest, prefix), strict=True):
+    for part in manifest.parts:
+        key = part.full_key(prefix)
         data = lake.read(key)
         if data is None:
             problems.append(f"part {key} is missing")
             continue
         hashes.append(sha256_hex(data))
-        if hashes[-1] != part.get("sha256"):
-            problems.append(f"part {key} hashes to {hashes[-1]}, the manifest says {part.get('sha256')}")
-    if not problems and content_sha256(hashes) != manifest.get("content_sha256"):
+        if hashes[-1] != part.sha256:
+            problems.append(f"part {key} hashes to {hashes[-1]}, the manifest says {part.sha256}")
+    if not problems and content_sha256(hashes) != manifest.content_sha256:
         problems.append("the parts' hashes do not make the manifest's content_sha256")
     return problems
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from airflow_provider_vobiz.lake.records import part_keys_of
+from airflow_provider_vobiz.lake.manifest import Manifest
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.paths import LakeLayout
@@ -62,7 +62,7 @@ def list_partition(storage: LakeStorage, prefix: str) -> dict[str, dict[str, Any
 
 
 def part_problems(
-    manifest: dict[str, Any],
+    manifest: Manifest | dict[str, Any],
     partition_prefix: str,
     sizes: Mapping[str, int],
     etags: Mapping[str, str | None] | None = None,
@@ -75,20 +75,20 @@ def part_problems(
     :param rehash: returns the sha256 of an object's bytes ("full" verification); None skips it.
     """
     problems: list[str] = []
-    for part, key in zip(manifest.get("parts") or [], part_keys_of(manifest, partition_prefix), strict=True):
-        name = key.rsplit("/", 1)[-1]
+    for part in Manifest.of(manifest).parts:
+        key, name = part.full_key(partition_prefix), part.name
         size = sizes.get(key)
         if size is None:
             problems.append(f"part {name} is in the manifest but not in the lake")
             continue
-        if part.get("bytes") is not None and int(part["bytes"]) != size:
-            problems.append(f"part {name} has {size} bytes, the manifest records {part['bytes']}")
+        if part.size is not None and part.size != size:
+            problems.append(f"part {name} has {size} bytes, the manifest records {part.size}")
             continue
-        recorded = part.get("etag")
+        recorded = part.etag
         if recorded and etags is not None and etags.get(key) and etags[key] != recorded:
             problems.append(f"part {name} has ETag {etags[key]}, the manifest records {recorded}")
             continue
-        if rehash is not None and rehash(key) != part.get("sha256"):
+        if rehash is not None and rehash(key) != part.sha256:
             problems.append(f"part {name} sha256 differs from the manifest")
     return problems
 
@@ -98,7 +98,7 @@ def verify_partition(
     layout: LakeLayout,
     account_id: str,
     call_date: dt.date | str,
-    manifest: dict[str, Any],
+    manifest: Manifest | dict[str, Any],
     verify: str = "manifest",
 ) -> list[str]:
     """List the partition and compare its parts with ``manifest``; returns the problems (empty: intact).
@@ -129,7 +129,7 @@ def check_partition(
     layout: LakeLayout,
     account_id: str,
     call_date: dt.date | str,
-    manifest: dict[str, Any],
+    manifest: Manifest | dict[str, Any],
     verify: str = "manifest",
 ) -> None:
     """Raise :class:`PartitionIntegrityError` naming the partition and its parts when they do not match."""

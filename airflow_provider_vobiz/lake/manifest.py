@@ -256,12 +256,22 @@ class Manifest:
         return self.rejects.get("key")
 
     @property
+    def rejects_count(self) -> int:
+        """Records quarantined by the publish (0 when the manifest records none)."""
+        return _int_or_none(self.rejects.get("count")) or 0
+
+    @property
     def unknown_fields(self) -> dict[str, Any]:
         return _dict(self.data.get("unknown_fields"))
 
     @property
     def missing_fields(self) -> dict[str, Any]:
         return _dict(self.data.get("missing_fields"))
+
+    @property
+    def tokenisation(self) -> dict[str, Any]:
+        """The tokenised zone's manifests only: ``{"algorithm", "key_id", ...}`` (reports.tokenised)."""
+        return _dict(self.data.get("tokenisation"))
 
     @property
     def history(self) -> list[dict[str, Any]]:

@@ -75,6 +75,16 @@ class LakeStorage:
         _ = self.client
         return self
 
+    @property
+    def endpoint_url(self) -> str | None:
+        """The connection's ``endpoint_url`` (MinIO, moto), or None for AWS itself."""
+        return self.hook.conn_config.endpoint_url
+
+    @property
+    def region(self) -> str | None:
+        """The connection's region, or None when it names none."""
+        return self.hook.conn_region_name
+
     @cached_property
     def filesystem(self) -> pafs.S3FileSystem:
         """A pyarrow S3 filesystem with the connection's credentials, region and endpoint."""
@@ -85,9 +95,9 @@ class LakeStorage:
             "access_key": creds.access_key,
             "secret_key": creds.secret_key,
             "session_token": creds.token,
-            "region": self.hook.conn_region_name or "us-east-1",
+            "region": self.region or "us-east-1",
         }
-        endpoint = self.hook.conn_config.endpoint_url
+        endpoint = self.endpoint_url
         if endpoint:
             scheme, _, host = endpoint.partition("://")
             kwargs["endpoint_override"] = host.rstrip("/")

@@ -42,10 +42,7 @@ def object_url(bucket: str, key: str, endpoint_url: str | None = None, region: s
 
 def push_object_link(context: Any, storage: LakeStorage, xcom_key: str, key: str) -> str:
     """Store the URL of ``key`` (in ``storage``'s bucket) in XCom for an extra link; returns it."""
-    conn = storage.hook.conn_config
-    url = object_url(
-        storage.bucket, key, endpoint_url=conn.endpoint_url, region=storage.hook.conn_region_name
-    )
+    url = object_url(storage.bucket, key, endpoint_url=storage.endpoint_url, region=storage.region)
     ti = context.get("ti")
     if ti is not None:  # None when an operator is executed by hand, outside a task
         ti.xcom_push(key=xcom_key, value=url)

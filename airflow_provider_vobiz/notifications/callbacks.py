@@ -73,9 +73,7 @@ def report_link(settings: NotifySettings, kind: str, account_id: str, period: st
 def object_link(storage: LakeStorage, key: str) -> str:
     from airflow_provider_vobiz.links.lake import object_url
 
-    return object_url(
-        storage.bucket, key, storage.hook.conn_config.endpoint_url, storage.hook.conn_region_name
-    )
+    return object_url(storage.bucket, key, storage.endpoint_url, storage.region)
 
 
 def partition_link(storage: LakeStorage, layout: LakeLayout, account_id: str, day: str) -> str:
@@ -84,8 +82,8 @@ def partition_link(storage: LakeStorage, layout: LakeLayout, account_id: str, da
     return partition_url(
         storage.bucket,
         layout.partition_prefix(account_id, day),
-        storage.hook.conn_config.endpoint_url,
-        storage.hook.conn_region_name,
+        storage.endpoint_url,
+        storage.region,
     )
 
 
@@ -315,7 +313,7 @@ def _restated_after_reporting(
 ) -> dict[str, Any] | None:
     """A restated day that a published summary report (of the day or its month) cites, for
     :func:`~.alerts.restatement_alert`; None when the day was not restated or no report cites it."""
-    from airflow_provider_vobiz.lake.manifest import read_manifest
+    from airflow_provider_vobiz.lake.read import partition_manifest
 
     if not summary.get("restated"):
         return None
@@ -330,7 +328,8 @@ def _restated_after_reporting(
     ]
     if not cited:
         return None
-    history = (read_manifest(storage, layout, account, day) or {}).get("history") or [{}]
+    manifest = partition_manifest(storage, layout, account, day)
+    history = (manifest.history if manifest else []) or [{}]
     return {
         "call_date": day,
         "change": history[-1],

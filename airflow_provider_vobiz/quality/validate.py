@@ -32,9 +32,10 @@ from airflow_provider_vobiz.lake.manifest import (
     QUALITY_FAILED,
     QUALITY_PASSED,
     QUALITY_WARNING,
-    read_manifest,
+    Manifest,
 )
-from airflow_provider_vobiz.lake.records import part_keys_of, write_quality
+from airflow_provider_vobiz.lake.read import partition_manifest, read_columns
+from airflow_provider_vobiz.lake.records import write_quality
 from airflow_provider_vobiz.privacy import mask_value
 from airflow_provider_vobiz.quality.present import validation_page
 from airflow_provider_vobiz.quality.render import mask_values
@@ -54,31 +55,6 @@ _COLUMN_KWARGS = ("column", "column_A", "column_B")
 
 class QualityError(Exception):
     """The partition could not be checked at all (as opposed to: it was checked and failed)."""
-
-
-# -- reading ------------------------------------------------------------------------------------------------
-def read_columns(storage: LakeStorage, keys: list[str], columns: tuple[str, ...]) -> pa.Table:
-    """The parts' rows, only ``columns`` (those of the file schema; others are left to fail in GX)."""
-    names = [c for c in columns if c in FILE_SCHEMA.names]
-    schema = pa.schema([FILE_SCHEMA.field(c) for c in names])
-    if not keys:
-        return schema.empty_table()
-    import pyarrow.dataset as ds
-
-    # Coalesce each row group's projected column chunks into a few large ranged GETs instead of one
-    # request per chunk (15 columns x 8 row groups = 120 GETs for a 1M-call day): S3 has tens of ms to
-    # first byte per request, and moto reads the whole object for every ranged GET. The
-    # 1 MiB holes read in passing cost less than the round trips they save (1.4 s instead of 3.5-5.9 s).
-    scan = ds.ParquetFragmentScanOptions(
-        pre_buffer=True, cache_options=pa.CacheOptions(hole_size_limit=1 << 20, range_size_limit=64 << 20)
-    )
-    dataset = ds.dataset(
-        [storage.path(k) for k in keys],
-        format=ds.ParquetFileFormat(default_fragment_scan_options=scan),
-        filesystem=storage.filesystem,
-        schema=schema,
-    )
-    return dataset.to_table(columns=names)
 
 
 # -- Great Expectations ---------------------------------------------------------------------------------------
@@ -257,9 +233,10 @@ def _exception_message(info: Any) -> str | None:
     return None
 
 
-def reconciliation_checks(manifest: dict[str, Any]) -> list[CheckResult]:
+def reconciliation_checks(manifest: Manifest | dict[str, Any]) -> list[CheckResult]:
     """The extraction's own accounting, from the manifest: every record the API reported was read."""
-    recon = manifest.get("reconciliation") or {}
+    manifest = Manifest.of(manifest)
+    recon = manifest.reconciliation
     api_total, records_read = recon.get("api_total"), recon.get("records_read")
     check = CheckResult(
         name="api_records_read",
@@ -275,7 +252,7 @@ def reconciliation_checks(manifest: dict[str, Any]) -> list[CheckResult]:
         check.error = "the manifest has no reconciliation figures (api_total, records_read)"
     # Malformed records are quarantined, not lost; the day is then incomplete evidence, which
     # people must see, but the record itself is kept, so it is a warning rather than a failure.
-    rejected = (manifest.get("rejects") or {}).get("count") or 0
+    rejected = manifest.rejects_count
     quarantine = CheckResult(
         name="no_records_quarantined",
         type="vobiz_reconciliation",
@@ -297,15 +274,16 @@ def status_of(checks: list[CheckResult]) -> str:
     return QUALITY_PASSED
 
 
-def suite_parameters(manifest: dict[str, Any]) -> dict[str, Any]:
+def suite_parameters(manifest: Manifest | dict[str, Any]) -> dict[str, Any]:
     """Values the suite's ``$PARAMETER`` references take for this partition (-1 when the manifest lacks one)."""
-    recon = manifest.get("reconciliation") or {}
+    manifest = Manifest.of(manifest)
+    recon = manifest.reconciliation
 
     def num(value: Any) -> int:
         return int(value) if isinstance(value, int | float) else -1
 
     return {
-        "manifest_row_count": num(manifest.get("row_count")),
+        "manifest_row_count": num(manifest.row_count),
         "reconciliation_in_window": num(recon.get("in_window")),
         "reconciliation_api_total": num(recon.get("api_total")),
         "reconciliation_records_read": num(recon.get("records_read")),
@@ -351,28 +329,12 @@ def validate_partition(
     started = time.perf_counter()
     day = _iso_day(call_date)
     suite = load_suite(suite_path)
-    manifest = read_manifest(storage, layout, account_id, day)
-    if manifest is None:
-        raise QualityError(
-            f"no published partition for account {account_id} on {day}: "
-            f"s3://{storage.bucket}/{layout.manifest_key(account_id, day)} does not exist"
-        )
+    manifest = _published_manifest(storage, layout, account_id, day)
     # The parts must be the ones the manifest recorded before their content is judged (a corrupt, truncated
     # or deleted part raises PartitionIntegrityError, naming the partition and the part).
     check_partition(storage, layout, account_id, day, manifest, verify)
-    keys = part_keys_of(manifest, layout.partition_prefix(account_id, day))
-    columns = suite.columns
-    t0 = time.perf_counter()
-    table = read_columns(storage, keys, columns)
+    table = _read_partition(storage, manifest.part_keys(layout.partition_prefix(account_id, day)), suite)
     rows = table.num_rows
-    log.info(
-        "Read %d rows, %d of %d columns, from %d part(s) in %.2fs",
-        rows,
-        table.num_columns,
-        len(FILE_SCHEMA),
-        len(keys),
-        time.perf_counter() - t0,
-    )
     t0 = time.perf_counter()
     gx_result = run_gx(table, suite, suite_parameters(manifest), fingerprint=gx_fingerprint)
     del table
@@ -393,7 +355,7 @@ def validate_partition(
         suite_source=suite.source,
         suite_sha256=suite.sha256,
         checks=checks,
-        content_sha256=manifest.get("content_sha256"),
+        content_sha256=manifest.content_sha256,
         validated_at=utc_now_iso(),
     )
     if record:
@@ -402,25 +364,52 @@ def validate_partition(
     return result
 
 
+def _published_manifest(storage: LakeStorage, layout: LakeLayout, account_id: str, day: str) -> Manifest:
+    """The day's manifest; :class:`QualityError` when the day was never published."""
+    manifest = partition_manifest(storage, layout, account_id, day)
+    if manifest is None:
+        raise QualityError(
+            f"no published partition for account {account_id} on {day}: "
+            f"s3://{storage.bucket}/{layout.manifest_key(account_id, day)} does not exist"
+        )
+    return manifest
+
+
+def _read_partition(storage: LakeStorage, keys: list[str], suite: Suite) -> pa.Table:
+    """The parts' rows, only the columns the suite reads."""
+    t0 = time.perf_counter()
+    table = read_columns(storage, keys, suite.columns)
+    log.info(
+        "Read %d rows, %d of %d columns, from %d part(s) in %.2fs",
+        table.num_rows,
+        table.num_columns,
+        len(FILE_SCHEMA),
+        len(keys),
+        time.perf_counter() - t0,
+    )
+    return table
+
+
 def _store(
     storage: LakeStorage,
     layout: LakeLayout,
     result: QualityResult,
     gx_result: dict[str, Any],
-    manifest: dict[str, Any],
+    manifest: Manifest,
 ) -> None:
     # The manifest may have been restated while we validated: never stamp new content with an old verdict.
-    current = read_manifest(storage, layout, result.account_id, result.call_date) or {}
-    if current.get("content_sha256") != result.content_sha256:
+    current = partition_manifest(storage, layout, result.account_id, result.call_date) or Manifest({})
+    if current.content_sha256 != result.content_sha256:
         raise QualityError(
             f"partition {result.account_id}/{result.call_date} was replaced while it was being validated "
-            f"(content {result.content_sha256} -> {current.get('content_sha256')}); run the check again"
+            f"(content {result.content_sha256} -> {current.content_sha256}); run the check again"
         )
     result.validation_key = layout.validation_key(result.account_id, result.call_date, "json")
     result.html_key = layout.validation_key(result.account_id, result.call_date, "html")
     result.validation_uri = layout.s3_uri(result.validation_key)
     result.html_uri = layout.s3_uri(result.html_key)
-    reconciliation = manifest.get("reconciliation")
+    # As recorded (None when the manifest has none): copied into validation.json and its page.
+    reconciliation = manifest.data.get("reconciliation")
     gx_result.setdefault("meta", {})["vobiz"] = {
         "account_id": result.account_id,
         "call_date": result.call_date,

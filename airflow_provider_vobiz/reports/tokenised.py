@@ -29,14 +29,16 @@ import pyarrow.parquet as pq
 
 from airflow_provider_vobiz.cdr.schema import EXTRA_COLUMN, FILE_SCHEMA, PHONE_FIELDS
 from airflow_provider_vobiz.cdr.window import utc_now_iso
-from airflow_provider_vobiz.lake.manifest import read_manifest
+from airflow_provider_vobiz.lake.manifest import Manifest
 from airflow_provider_vobiz.lake.publish import publish_partition
+from airflow_provider_vobiz.lake.read import partition_manifest
 from airflow_provider_vobiz.lake.writer import PartWriter, file_metadata
 from airflow_provider_vobiz.privacy import NumberPolicy, hmac_token
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.paths import LakeLayout
     from airflow_provider_vobiz.lake.storage import LakeStorage
+    from airflow_provider_vobiz.lake.writer import LocalPart
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +121,7 @@ def publish_tokenised(
         ``source_content_sha256``, ``key_id``, ``partition_uri``.
     """
     zone = layout.tokenised()
-    source = read_manifest(storage, layout, account_id, call_date)
+    source = partition_manifest(storage, layout, account_id, call_date)
     if source is None:
         raise TokenisedZoneError(
             f"no published partition at {layout.s3_uri(layout.partition_prefix(account_id, call_date))}: "
@@ -129,66 +131,89 @@ def publish_tokenised(
     summary = {
         "account_id": account_id,
         "call_date": str(call_date),
-        "source_content_sha256": source["content_sha256"],
+        "source_content_sha256": source.content_sha256,
         "key_id": fingerprint,
         "partition_uri": zone.s3_uri(zone.partition_prefix(account_id, call_date)),
     }
-    current = read_manifest(storage, zone, account_id, call_date)
+    current = partition_manifest(storage, zone, account_id, call_date)
     if (
         current
-        and (current.get("source") or {}).get("content_sha256") == source["content_sha256"]
-        and (current.get("tokenisation") or {}).get("key_id") == fingerprint
+        and current.source.get("content_sha256") == source.content_sha256
+        and current.tokenisation.get("key_id") == fingerprint
     ):
         log.info("Tokenised %s/%s is up to date with its source: left as it is", account_id, call_date)
         return {
             **summary,
-            "row_count": current["row_count"],
-            "content_sha256": current["content_sha256"],
+            "row_count": current.row_count,
+            "content_sha256": current.content_sha256,
             "changed": False,
             "restated": False,
         }
 
     with tempfile.TemporaryDirectory(prefix="vobiz-tokenised-") as tmp:
-        writer = PartWriter(tmp, file_metadata(account_id, str(call_date), source.get("timezone") or ""))
-        for part in source.get("parts") or []:
-            with storage.filesystem.open_input_file(storage.path(part["key"])) as fh:
-                parquet = pq.ParquetFile(fh)
-                for group in range(parquet.num_row_groups):
-                    table = parquet.read_row_group(group).cast(FILE_SCHEMA)
-                    writer.write(tokenise_table(table, key))
-        parts = writer.close()
-        if writer.rows != source["row_count"]:
-            raise TokenisedZoneError(
-                f"read {writer.rows} rows from {account_id}/{call_date} but its manifest says "
-                f"{source['row_count']}: the partition changed while it was read; run again"
-            )
-        manifest = {
-            "schema_version": source["schema_version"],
-            "account_id": account_id,
-            "call_date": str(call_date),
-            "timezone": source.get("timezone"),
-            "window": source.get("window"),
-            "row_count": writer.rows,
-            "source": {
-                "dataset": "cdr",
-                "manifest_key": layout.manifest_key(account_id, call_date),
-                "content_sha256": source["content_sha256"],
-            },
-            "tokenisation": {
-                "algorithm": TOKEN_ALGORITHM,
-                "key_id": fingerprint,
-                "whole_value_fields": list(PHONE_FIELDS),
-                "number_like_text_in": [*_TEXT_COLUMNS],
-            },
-            "extracted_at": utc_now_iso(),
-            "provider_version": source.get("provider_version"),
-        }
+        parts, rows = _tokenise_parts(storage, layout, account_id, call_date, source, key, tmp)
+        manifest = _tokenised_manifest(layout, account_id, call_date, source, rows, fingerprint)
         result = publish_partition(storage, zone, manifest, parts, owner=owner)
-    published = result.manifest
+    published = Manifest(result.manifest)
     return {
         **summary,
-        "row_count": published["row_count"],
-        "content_sha256": published["content_sha256"],
+        "row_count": published.row_count,
+        "content_sha256": published.content_sha256,
         "changed": result.changed,
         "restated": result.restated,
+    }
+
+
+def _tokenise_parts(
+    storage: LakeStorage,
+    layout: LakeLayout,
+    account_id: str,
+    call_date: str,
+    source: Manifest,
+    key: bytes,
+    directory: str,
+) -> tuple[list[LocalPart], int]:
+    """Tokenise the source's parts, a row group at a time, into local parts in ``directory``; returns them
+    and their rows (which must be the source manifest's row count)."""
+    writer = PartWriter(directory, file_metadata(account_id, str(call_date), source.timezone or ""))
+    for part_key in source.part_keys(layout.partition_prefix(account_id, call_date)):
+        with storage.filesystem.open_input_file(storage.path(part_key)) as fh:
+            parquet = pq.ParquetFile(fh)
+            for group in range(parquet.num_row_groups):
+                table = parquet.read_row_group(group).cast(FILE_SCHEMA)
+                writer.write(tokenise_table(table, key))
+    parts = writer.close()
+    if writer.rows != source.row_count:
+        raise TokenisedZoneError(
+            f"read {writer.rows} rows from {account_id}/{call_date} but its manifest says "
+            f"{source.row_count}: the partition changed while it was read; run again"
+        )
+    return parts, writer.rows
+
+
+def _tokenised_manifest(
+    layout: LakeLayout, account_id: str, call_date: str, source: Manifest, rows: int, fingerprint: str
+) -> dict[str, Any]:
+    """The tokenised twin's manifest (before publish fills in parts and hashes): the source's day, the
+    source it was made from, and how it was tokenised."""
+    return {
+        "schema_version": source.schema_version,
+        "account_id": account_id,
+        "call_date": str(call_date),
+        "timezone": source.timezone,
+        "window": source.window or None,
+        "row_count": rows,
+        "source": {
+            "dataset": "cdr",
+            "manifest_key": layout.manifest_key(account_id, call_date),
+            "content_sha256": source.content_sha256,
+        },
+        "tokenisation": {
+            "algorithm": TOKEN_ALGORITHM,
+            "key_id": fingerprint,
+            "whole_value_fields": list(PHONE_FIELDS),
+            "number_like_text_in": [*_TEXT_COLUMNS],
+        },
+        "extracted_at": utc_now_iso(),
+        "provider_version": source.provider_version,
     }

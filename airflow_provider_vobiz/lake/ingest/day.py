@@ -348,7 +348,7 @@ def _warm_up(storage: Any) -> None:
 
     def warm() -> None:
         try:
-            _ = storage.client
+            storage.connect()
         except Exception:
             log.debug("Creating the S3 client ahead of the publish failed; the publish will retry it")
 

@@ -17,5 +17,5 @@ def upload_new(storage: LakeStorage, path: str, key: str, content_type: str) -> 
     if os.path.getsize(path) <= _SINGLE_PUT_MAX:
         with open(path, "rb") as body:
             return clean_etag(storage.put_conditional(key, body, content_type=content_type)) or ""
-    storage.client.upload_file(path, storage.bucket, key, ExtraArgs={"ContentType": content_type})
+    storage.upload_file(path, key, content_type=content_type)
     return clean_etag((storage.head(key) or {}).get("ETag")) or ""
