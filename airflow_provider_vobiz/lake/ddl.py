@@ -6,7 +6,7 @@
     python -m airflow_provider_vobiz.lake.ddl --engine duckdb --lake-uri demo-output/lake --dataset cdr
 
 Columns, types and comments come from :mod:`airflow_provider_vobiz.cdr.schema`, the partition keys and their
-types from the readers' partitioning (:data:`airflow_provider_vobiz.lake.dataset.PARTITIONING`) and the
+types from the readers' partitioning (:data:`airflow_provider_vobiz.lake.read.PARTITIONING`) and the
 dataset roots from :class:`~airflow_provider_vobiz.lake.paths.LakeLayout`; so a new field or a moved dataset
 changes every engine's table at once. Tables point at the dataset's root and read its Hive partition folders
 (``account_id=…/call_date=…/``): no file name is assumed, and the manifest and anything else whose name
@@ -34,8 +34,8 @@ from typing import Any
 import pyarrow as pa
 
 from airflow_provider_vobiz.cdr.schema import EXTRA_COLUMN, FIELDS_BY_NAME, FILE_SCHEMA, SCHEMA_VERSION
-from airflow_provider_vobiz.lake.dataset import PARTITIONING
 from airflow_provider_vobiz.lake.paths import LakeLayout
+from airflow_provider_vobiz.lake.read import PARTITIONING
 
 ENGINES: tuple[str, ...] = ("athena", "spark", "trino", "duckdb")
 DEFAULT_DATABASE = "vobiz"

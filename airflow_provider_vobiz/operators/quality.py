@@ -85,11 +85,12 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
         """The recorded verdict if it judged this partition's current content with this suite, once the
         parts are verified to still be that content (a verdict on bytes that changed since says nothing)."""
         from airflow_provider_vobiz.lake.integrity import check_partition
-        from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING, read_manifest
+        from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING
+        from airflow_provider_vobiz.lake.read import partition_manifest
         from airflow_provider_vobiz.lake.records import read_quality
         from airflow_provider_vobiz.quality.suite import load_suite
 
-        manifest = read_manifest(self.storage, self.layout, account, call_date)
+        manifest = partition_manifest(self.storage, self.layout, account, call_date)
         if manifest is None:
             return None  # validate_partition says so clearly
         check_partition(self.storage, self.layout, account, call_date, manifest, self.verify)

@@ -118,7 +118,7 @@ def assess_day(
     rec.bytes = sum(listed_sizes.get(k, 0) for k in rec.part_keys)
     # The same check the quality operator and the publisher run (lake.integrity): size and ETag of each part,
     # its sha256 too in "full" mode; then the manifest's own sums.
-    rec.problems = part_problems(dict(manifest.data), partition_prefix, listed_sizes, listed_etags, rehash)
+    rec.problems = part_problems(manifest, partition_prefix, listed_sizes, listed_etags, rehash)
     rec.problems += _manifest_sum_problems(manifest)
     # Part files no manifest names are what an unfinished publish left: readers who follow the manifest never
     # see them, and the next run of the day (or retention enforcement) collects them. Not a mismatch.
