@@ -21,7 +21,7 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
     """Validate one day's CDR partition in the lake and keep the result beside it.
 
     Reads only the columns the suite needs, validates them with Great Expectations (an ephemeral context,
-    nothing read when the DAG file is parsed), writes ``validation.json`` and ``validation.html`` under
+    nothing read when the DAG file is parsed), writes ``validation.json``, ``.html`` and ``.pdf`` under
     ``{lake}/quality/account_id=…/call_date=…/`` and records the verdict (passed / warning / failed) in
     ``verdict.json`` beside them. A failed critical expectation fails the task (without retries: the same
     data fails the same way) with a message listing each failed expectation, its unexpected count and a few
