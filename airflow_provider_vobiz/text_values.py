@@ -45,3 +45,16 @@ def as_int(value: Any, name: str) -> int:
         return int(str(value).strip())
     except ValueError:
         raise ValueError(f"{name} must be an integer, got {value!r}") from None
+
+
+def int_or_none(value: Any) -> int | None:
+    """An integer from an int or its text, or None when it is none (a JSON document's optional figure).
+
+    A bool is not taken for 0/1: a ``true`` where a count belongs is a broken document, not a count.
+    """
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,13 +1,13 @@
 """Benchmark: the retention inventory of a two-year window (731 days) in "manifest" mode.
 
-Seeds a lake with 731 published days (one small Parquet part and a manifest each) on a local moto S3 server,
-then times:
+Seeds a lake with 731 published days (one small Parquet part, its manifest and a passed verdict each,
+published by the lake's own writer and publisher) on a local moto S3 server, then times:
 
 - the inventory as built (one paginated listing, manifests fetched on a thread pool), the figure that matters;
 - the reference, measured in the same run: the naive inventory that probes each day's manifest one by one;
 - "full" mode (re-hash every part) and the sampled field completeness, for scale.
 
-Run: ``PYTHONPATH=. python benchmarks/retention.py [--days 731] [--rows 50]``.
+Run: ``PYTHONPATH=. python benchmarks/retention.py [--as-of 2025-03-01] [--rows 50]``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("urllib3").setLevel(logging.ERROR)
+    # The publisher logs a line per seeded day.
+    logging.getLogger("airflow_provider_vobiz.lake.publish").setLevel(logging.WARNING)
     os.environ.setdefault("AIRFLOW_HOME", str(Path("/tmp") / "vobiz-bench-airflow"))
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     # moto's server in its own process, as S3 would be: in-process it would share this process's GIL.
@@ -52,24 +54,32 @@ def main(argv: list[str] | None = None) -> int:
         layout = LakeLayout.from_uri("s3://bench-lake/lake")
         storage = LakeStorage("aws_default", layout.bucket)
         as_of = dt.date.fromisoformat(args.as_of)
-        days = seed(client, layout, as_of, args.rows, args.workers)
+        days = seed(storage, layout, as_of, args.rows, args.workers)
         measure(storage, layout, as_of, days, args.workers)
         return 0
 
 
-def seed(client, layout, as_of: dt.date, rows: int, workers: int) -> list[dt.date]:
-    """One small partition for every day of the retention window ending at ``as_of``; returns the days."""
+def seed(storage, layout, as_of: dt.date, rows: int, workers: int) -> list[dt.date]:
+    """One small partition for every day of the retention window ending at ``as_of``, published as the
+    ingest publishes it and judged passed (as a validated day is); returns the days."""
     from airflow_provider_vobiz.lake import retention as enforce
+    from airflow_provider_vobiz.lake.records import write_quality
     from airflow_provider_vobiz.reports import retention as rr
-    from tests.integration.test_retention import day_rows, parquet_bytes, seed_partition
+    from tests.support.lake_data import clean_day, write_partition
 
     start, end = enforce.retention_window(as_of)
     days = rr.window_days(start, end)
+
+    def publish(day: dt.date) -> None:
+        manifest = write_partition(storage, layout, ACCOUNT, day, clean_day(rows, day, seed=day.toordinal()))
+        verdict = {"status": "passed", "content_sha256": manifest["content_sha256"]}
+        write_quality(storage, layout, ACCOUNT, day, verdict)
+
     t0 = time.perf_counter()
-    data = parquet_bytes(day_rows(days[0], rows))
+    storage.connect()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda d: seed_partition(client, layout, ACCOUNT, d, rows=rows, data=data), days))
-    print(f"seeded {len(days)} days ({len(data)} bytes each) in {time.perf_counter() - t0:.1f}s")
+        list(pool.map(publish, days))
+    print(f"seeded {len(days)} days ({rows} rows each) in {time.perf_counter() - t0:.1f}s")
     return days
 
 

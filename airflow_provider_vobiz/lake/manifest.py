@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vobiz.lake.storage import stable_json
+from airflow_provider_vobiz.text_values import int_or_none
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.paths import LakeLayout
@@ -69,15 +70,6 @@ def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
     return stable_json(manifest)
 
 
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -104,9 +96,9 @@ class Part:
     def from_dict(cls, part: Mapping[str, Any]) -> Part:
         return cls(
             key=str(part.get("key") or ""),
-            size=_int_or_none(part.get("bytes")),
+            size=int_or_none(part.get("bytes")),
             sha256=part.get("sha256"),
-            rows=_int_or_none(part.get("rows")),
+            rows=int_or_none(part.get("rows")),
             etag=part.get("etag"),
         )
 
@@ -186,7 +178,7 @@ class Manifest:
 
     @property
     def schema_version(self) -> int | None:
-        return _int_or_none(self.data.get("schema_version"))
+        return int_or_none(self.data.get("schema_version"))
 
     @property
     def extracted_at(self) -> str | None:
@@ -200,7 +192,7 @@ class Manifest:
     @property
     def row_count(self) -> int | None:
         """Rows over all parts (None when the manifest's value is not an integer)."""
-        return _int_or_none(self.data.get("row_count"))
+        return int_or_none(self.data.get("row_count"))
 
     @property
     def content_sha256(self) -> str | None:
@@ -258,7 +250,7 @@ class Manifest:
     @property
     def rejects_count(self) -> int:
         """Records quarantined by the publish (0 when the manifest records none)."""
-        return _int_or_none(self.rejects.get("count")) or 0
+        return int_or_none(self.rejects.get("count")) or 0
 
     @property
     def unknown_fields(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ data as it is::
     {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_object_lock.json      (retention records: never in
     {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_legal_hold.json        the manifest, which is immutable)
     {lake}/cdr/account_id={auth_id}/call_date={YYYY-MM-DD}/_lease.json             (the one writer of the day)
-    {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/validation.json (+ validation.html)
+    {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/validation.json (+ .html, .pdf)
     {lake}/quality/account_id={auth_id}/call_date={YYYY-MM-DD}/verdict.json     (the small verdict readers use)
     {lake}/quarantine/account_id={auth_id}/call_date={YYYY-MM-DD}/rejects-{version}.jsonl
     {lake}/cdr_tokenised/account_id={auth_id}/call_date={YYYY-MM-DD}/...      (cdr/ with phone numbers as
@@ -49,6 +49,8 @@ PART_TEMPLATE = "part-{index:05d}.parquet"
 #: Folder (inside a report's period folder) holding the versions a regenerated report superseded.
 SUPERSEDED_DIR = "_superseded"
 REPORT_FORMATS = ("csv", "json", "html", "pdf")
+#: The files of one validation: GX's result (json) and the page people read (html, and the same as pdf).
+VALIDATION_FORMATS = ("json", "html", "pdf")
 #: How each report format is stored in S3 and served by the Compliance reports page.
 REPORT_CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -188,6 +190,9 @@ class LakeLayout:
         )
 
     def validation_key(self, account_id: str, call_date: dt.date | str, ext: str = "json") -> str:
+        """A validation's file: ``ext`` one of :data:`VALIDATION_FORMATS` (``validation.pdf`` is the page as PDF)."""
+        if ext not in VALIDATION_FORMATS:
+            raise ValueError(f"a validation is stored as {', '.join(VALIDATION_FORMATS)}, not {ext!r}")
         return self.quality_prefix(account_id, call_date) + f"validation.{ext}"
 
     def verdict_key(self, account_id: str, call_date: dt.date | str) -> str:

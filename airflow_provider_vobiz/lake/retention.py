@@ -118,7 +118,7 @@ def _collect_zone(
 
     def collect(day: str) -> list[str]:
         manifest = partition_manifest(storage, layout, account_id, day)
-        published = dict(manifest.data) if manifest else {}
+        published = manifest if manifest is not None else {}
         return collect_garbage(
             storage, layout, account_id, day, published, by_day[day], older_than=older_than
         )

@@ -21,7 +21,7 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
     """Validate one day's CDR partition in the lake and keep the result beside it.
 
     Reads only the columns the suite needs, validates them with Great Expectations (an ephemeral context,
-    nothing read when the DAG file is parsed), writes ``validation.json`` and ``validation.html`` under
+    nothing read when the DAG file is parsed), writes ``validation.json``, ``.html`` and ``.pdf`` under
     ``{lake}/quality/account_id=…/call_date=…/`` and records the verdict (passed / warning / failed) in
     ``verdict.json`` beside them. A failed critical expectation fails the task (without retries: the same
     data fails the same way) with a message listing each failed expectation, its unexpected count and a few
@@ -85,11 +85,12 @@ class VobizCdrQualityOperator(LakeAccessMixin, BaseOperator):
         """The recorded verdict if it judged this partition's current content with this suite, once the
         parts are verified to still be that content (a verdict on bytes that changed since says nothing)."""
         from airflow_provider_vobiz.lake.integrity import check_partition
-        from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING, read_manifest
+        from airflow_provider_vobiz.lake.manifest import QUALITY_PENDING
+        from airflow_provider_vobiz.lake.read import partition_manifest
         from airflow_provider_vobiz.lake.records import read_quality
         from airflow_provider_vobiz.quality.suite import load_suite
 
-        manifest = read_manifest(self.storage, self.layout, account, call_date)
+        manifest = partition_manifest(self.storage, self.layout, account, call_date)
         if manifest is None:
             return None  # validate_partition says so clearly
         check_partition(self.storage, self.layout, account, call_date, manifest, self.verify)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_vobiz.lake.paths import REPORT_CONTENT_TYPES, REPORT_FORMATS, LakeLayout
+from airflow_provider_vobiz.text_values import int_or_none
 
 if TYPE_CHECKING:
     from airflow_provider_vobiz.lake.storage import LakeStorage
@@ -92,13 +93,6 @@ def _hive_value(prefix: str, name: str) -> str | None:
 def _as_float(value: Any) -> float | None:
     try:
         return None if value is None else float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return None if value is None else int(value)
     except (TypeError, ValueError):
         return None
 
@@ -266,8 +260,8 @@ class ReportCatalog:
         totals = data.get("totals") or {}
         quality = data.get("quality") or {}
         row.period_kind = str(data.get("period_kind") or row.period_kind)
-        row.calls = _as_int(totals.get("calls"))
-        row.answered = _as_int(totals.get("answered"))
+        row.calls = int_or_none(totals.get("calls"))
+        row.answered = int_or_none(totals.get("answered"))
         row.asr = _as_float(totals.get("asr"))
         row.quality = quality.get("worst_status") if isinstance(quality, dict) else None
         row.missing_days = [str(d) for d in (data.get("missing_days") or [])]
@@ -275,7 +269,7 @@ class ReportCatalog:
         row.dag_run = DagRunRef.from_json(data.get("dag_run"))
         row.status = data.get("status") if data.get("status") in ("provisional", "final") else None
         row.final_from = (data.get("status_rule") or {}).get("final_from")
-        row.version = _as_int(data.get("version"))
+        row.version = int_or_none(data.get("version"))
         row.superseded = len(data.get("supersedes") or [])
         return row
 
@@ -291,8 +285,8 @@ class ReportCatalog:
         totals = data.get("totals") or {}
         status.window_start = window.get("start")
         status.window_end = window.get("end")
-        status.expected_days = _as_int(totals.get("expected_days"))
-        status.verified_days = _as_int(totals.get("verified_days"))
+        status.expected_days = int_or_none(totals.get("expected_days"))
+        status.verified_days = int_or_none(totals.get("verified_days"))
         status.coverage = _as_float(totals.get("coverage"))
         status.gaps = list(totals.get("gaps") or [])
         status.expiring = list(totals.get("expiring_within_30_days") or [])

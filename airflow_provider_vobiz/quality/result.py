@@ -99,6 +99,7 @@ class QualityResult:
     html_uri: str | None = None
     validation_key: str | None = None
     html_key: str | None = None
+    pdf_key: str | None = None
 
     @property
     def success(self) -> bool:
@@ -153,4 +154,8 @@ class QualityResult:
         }
 
 
-__all__ = ["CheckResult", "QualityResult", "example_text"]
+class QualityError(Exception):
+    """The partition could not be checked at all (as opposed to: it was checked and failed)."""
+
+
+__all__ = ["CheckResult", "QualityError", "QualityResult", "example_text"]

@@ -159,12 +159,11 @@ class VobizCdrToS3Operator(LakeAccessMixin, BaseOperator):
                 f"the Vobiz API refused the query for {day} ({err}). If the day is older than the API keeps "
                 "CDRs, set max_api_age_days to fail early and backfill it from a kept export."
             ) from err
-        conn = self.storage.hook.conn_config
         url = partition_url(
             self.layout.bucket,
             self.layout.partition_prefix(account_id, day),
-            endpoint_url=conn.endpoint_url,
-            region=self.storage.hook.conn_region_name,
+            endpoint_url=self.storage.endpoint_url,
+            region=self.storage.region,
         )
         context["ti"].xcom_push(key=PARTITION_URL_XCOM_KEY, value=url)
         self.log.info("Partition: %s (%s)", summary["partition_uri"], url)

@@ -19,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,9 +28,9 @@ import httpx
 import pytest
 
 from airflow_provider_vobiz import config
-from tests.fixtures.s3 import free_port
 from tests.fixtures.system import require
 from tests.integration.test_plugin_api import ACCOUNT, write_sample_reports
+from tests.support.servers import free_port, wait_for_http
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -143,20 +142,10 @@ def api_server(s3_server, lake_uri, _vobiz_simulator_session, tmp_path_factory) 
     (home / "api-server.pid").write_text(str(proc.pid))
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"airflow api-server exited ({proc.returncode}):\n{log.read_text()[-4000:]}"
-                )
-            try:
-                if httpx.get(f"{url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"airflow api-server not healthy after 120 s:\n{log.read_text()[-4000:]}")
-            time.sleep(0.5)
+        try:
+            wait_for_http(f"{url}/api/v2/monitor/health", proc, timeout=120)
+        except (ChildProcessError, TimeoutError) as err:
+            raise RuntimeError(f"airflow api-server not healthy ({err}):\n{log.read_text()[-4000:]}") from err
         yield ApiServer(url=url, password=password, home=home, log=log)
     finally:
         try:

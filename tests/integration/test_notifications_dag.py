@@ -128,7 +128,7 @@ def test_nothing_sent_unless_configured_and_a_refusing_server_leaves_the_run_gre
     dagbag, retention_lake, mail_sink, monkeypatch, caplog
 ):
     from tests.fixtures.mail import smtp_conn_json
-    from tests.fixtures.s3 import free_port
+    from tests.support.servers import free_port
 
     dag = dagbag.dags["vobiz_trai_retention"]
     caplog.set_level(logging.INFO)

@@ -355,7 +355,7 @@ def test_lake_unreachable_is_said_plainly(viewer, monkeypatch, s3_lake):
     r = viewer.get(PREFIX + "/")
     assert r.status_code == 502 and "The report lake could not be read" in r.text
     # No S3 endpoint answering: the download says so (and names no credential).
-    from tests.fixtures.s3 import free_port
+    from tests.support.servers import free_port
 
     dead = {
         "conn_type": "aws",

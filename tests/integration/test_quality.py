@@ -7,6 +7,7 @@ exactly that expectation at its severity; the operator fails its task with a rea
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pypdf
 import pytest
 
 from airflow_provider_vobiz.cdr.schema import PHONE_FIELDS
@@ -104,6 +106,11 @@ def test_clean_partition_passes_and_result_is_kept_beside_it(s3_lake, clean):
     assert stored["meta"]["vobiz"]["reconciliation"]["api_total"] == ROWS + 7
     page = part.storage.get_bytes(quality["validation_html_key"]).decode()
     assert "<table" in page and "PASSED" in page and "uuid_unique" in page
+    # The same page as PDF beside it, for people who file documents.
+    assert result.pdf_key == part.layout.validation_key(ACCOUNT, DAY, "pdf")
+    pdf = part.storage.get_bytes(result.pdf_key)
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "PASSED" in text and "uuid_unique" in text and ACCOUNT in text
 
 
 # Each case: the defect, the one expectation it must fail, and the resulting partition status.

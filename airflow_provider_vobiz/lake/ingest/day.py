@@ -29,6 +29,7 @@ from airflow_provider_vobiz.lake.ingest.quarantine import (
     normalizer_factory,
 )
 from airflow_provider_vobiz.lake.ingest.reconcile import PullCounts, check_account
+from airflow_provider_vobiz.lake.manifest import Manifest
 from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.publish import DEFAULT_LEASE_WAIT, PublishResult, publish_partition
 from airflow_provider_vobiz.lake.storage import LakeStorage
@@ -298,19 +299,19 @@ def _reconciliation(counts: PullCounts, normalizer: Normalizer, stats: dict[str,
 
 def _summary(result: PublishResult, layout: LakeLayout, account_id: str, day: str) -> dict[str, Any]:
     """What ``ingest_day`` returns: a small summary of the published manifest (it goes to XCom)."""
-    published = result.manifest
+    published = Manifest.of(result.manifest)
     return {
         "account_id": account_id,
         "call_date": day,
-        "row_count": published["row_count"],
-        "content_sha256": published["content_sha256"],
+        "row_count": published.row_count,
+        "content_sha256": published.content_sha256,
         "changed": result.changed,
         "restated": result.restated,
         "superseded": result.superseded,
         "repaired": result.repaired,
-        "rejects": published.get("rejects", {}).get("count", 0),
-        "unknown_fields": sorted(published.get("unknown_fields") or {}),
-        "parts": len(published.get("parts") or []),
+        "rejects": published.rejects_count,
+        "unknown_fields": sorted(published.unknown_fields),
+        "parts": len(published.parts),
         "manifest_key": layout.manifest_key(account_id, day),
         "partition_uri": layout.s3_uri(layout.partition_prefix(account_id, day)),
         "lake_uri": layout.uri,

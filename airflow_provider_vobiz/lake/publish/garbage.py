@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from airflow_provider_vobiz.lake.integrity import list_partition
+from airflow_provider_vobiz.lake.manifest import Manifest
 from airflow_provider_vobiz.lake.paths import LakeLayout
 from airflow_provider_vobiz.lake.publish.errors import S3_ERRORS
 from airflow_provider_vobiz.lake.storage import LakeStorage
@@ -20,7 +21,7 @@ def collect_garbage(
     layout: LakeLayout,
     account_id: str,
     call_date: str,
-    manifest: dict[str, Any],
+    manifest: Manifest | dict[str, Any],
     listed: dict[str, dict[str, Any]],
     older_than: dt.timedelta | None = None,
 ) -> list[str]:
@@ -31,7 +32,8 @@ def collect_garbage(
     enforcement), only objects older than ``older_than`` go: no lease lives that long. Returns the keys
     deleted. Never fails the caller: what it cannot delete, the next run does.
     """
-    keep = {p["key"] for p in manifest.get("parts") or []} | {(manifest.get("rejects") or {}).get("key")}
+    named = Manifest.of(manifest)
+    keep = {p.key for p in named.parts} | {named.rejects_key}
     cutoff = dt.datetime.now(dt.timezone.utc) - older_than if older_than is not None else None
     try:
         candidates = dict(listed)

@@ -51,7 +51,7 @@ def read_deletion_log(
     keys = [o["Key"] for o in storage.list_objects(layout.deletion_log_prefix(account_id))]
     if not keys:
         return []
-    _ = storage.client
+    storage.connect()
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         found = list(pool.map(storage.get_json, keys))
     entries = []

@@ -21,6 +21,7 @@ from airflow_provider_vobiz.reports.retention.policy import (
     STATUS_MISSING,
     STATUS_PRESENT,
 )
+from airflow_provider_vobiz.text_values import int_or_none
 
 
 @dataclass
@@ -118,7 +119,7 @@ def assess_day(
     rec.bytes = sum(listed_sizes.get(k, 0) for k in rec.part_keys)
     # The same check the quality operator and the publisher run (lake.integrity): size and ETag of each part,
     # its sha256 too in "full" mode; then the manifest's own sums.
-    rec.problems = part_problems(dict(manifest.data), partition_prefix, listed_sizes, listed_etags, rehash)
+    rec.problems = part_problems(manifest, partition_prefix, listed_sizes, listed_etags, rehash)
     rec.problems += _manifest_sum_problems(manifest)
     # Part files no manifest names are what an unfinished publish left: readers who follow the manifest never
     # see them, and the next run of the day (or retention enforcement) collects them. Not a mismatch.
@@ -145,7 +146,7 @@ def _record_manifest(
     rec.extracted_at = manifest.extracted_at
     rec.quality_status = quality.get("status") if quality else None
     rec.reconciliation_matched = manifest.reconciliation.get("matched")
-    rec.api_total = _int_or_none(manifest.reconciliation.get("api_total"))
+    rec.api_total = int_or_none(manifest.reconciliation.get("api_total"))
     lock = object_lock or {}
     if lock.get("current", True):
         rec.object_lock_mode = lock.get("mode")
@@ -168,11 +169,3 @@ def _manifest_sum_problems(manifest: Manifest) -> list[str]:
             f"parts hold {manifest.parts_rows} rows, the manifest's row_count is {manifest.row_count}"
         )
     return problems
-
-
-def _int_or_none(value: Any) -> int | None:
-    """The API's total as the manifest recorded it, as an integer (None when it is none)."""
-    try:
-        return None if value is None else int(value)
-    except (TypeError, ValueError):
-        return None
