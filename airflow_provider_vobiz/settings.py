@@ -28,9 +28,10 @@ from typing import Any
 
 from airflow.sdk import Asset, Param
 
+from airflow_provider_vobiz.cdr.schema import DEFAULT_MAX_REJECT_RATIO
+
 # Defined beside the day windows and the ingest (no Airflow there, so reports and tests use them too).
 from airflow_provider_vobiz.cdr.window import DEFAULT_REPULL_DAYS
-from airflow_provider_vobiz.lake.ingest import DEFAULT_MAX_REJECT_RATIO
 
 # Re-exported: the one reading of text as a flag or an integer, dependency-free so the hooks use it too.
 from airflow_provider_vobiz.text_values import FALSE_TEXTS, TRUE_TEXTS, as_bool, as_int  # noqa: F401

@@ -135,6 +135,9 @@ MAX_ROW_BYTES = 1024 * 1024
 #: A ``start_time`` this far outside the padded query's dates cannot be a call the query asked for (the
 #: API's date filter may be read in any timezone from UTC-12 to UTC+14, so one day is allowed either way).
 START_TIME_SLACK_DAYS = 1
+#: Share of a day's records that may be quarantined before its ingest fails (the lake's ``check_rejects``);
+#: the setting ``max_reject_ratio`` overrides it.
+DEFAULT_MAX_REJECT_RATIO = 0.01
 
 #: Sort order of rows inside a partition: the same input always gives the same bytes.
 SORT_KEYS: tuple[tuple[str, str], ...] = (("start_time", "ascending"), ("uuid", "ascending"))

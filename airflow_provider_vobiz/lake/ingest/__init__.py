@@ -14,9 +14,10 @@ threshold), ``errors``.
 
 import logging
 
+from airflow_provider_vobiz.cdr.schema import DEFAULT_MAX_REJECT_RATIO
 from airflow_provider_vobiz.lake.ingest.day import METHODS, check_api_age, ingest_day
 from airflow_provider_vobiz.lake.ingest.errors import IngestError, ReconciliationError, RejectThresholdError
-from airflow_provider_vobiz.lake.ingest.quarantine import DEFAULT_MAX_REJECT_RATIO, check_rejects
+from airflow_provider_vobiz.lake.ingest.quarantine import check_rejects
 from airflow_provider_vobiz.lake.ingest.reconcile import PullCounts
 
 #: The pipeline's logger (every module of the package logs through it).

@@ -17,17 +17,13 @@ import pyarrow as pa
 
 from airflow_provider_vobiz.cdr.assemble import DayAssembler
 from airflow_provider_vobiz.cdr.normalize import Normalizer
-from airflow_provider_vobiz.cdr.schema import SCHEMA_VERSION
+from airflow_provider_vobiz.cdr.schema import DEFAULT_MAX_REJECT_RATIO, SCHEMA_VERSION
 from airflow_provider_vobiz.cdr.window import DayWindow, utc_now_iso
 from airflow_provider_vobiz.lake.ingest.errors import IngestError
 from airflow_provider_vobiz.lake.ingest.export import pull_export
 from airflow_provider_vobiz.lake.ingest.listing import pull_list
 from airflow_provider_vobiz.lake.ingest.pull import Pull
-from airflow_provider_vobiz.lake.ingest.quarantine import (
-    DEFAULT_MAX_REJECT_RATIO,
-    check_rejects,
-    normalizer_factory,
-)
+from airflow_provider_vobiz.lake.ingest.quarantine import check_rejects, normalizer_factory
 from airflow_provider_vobiz.lake.ingest.reconcile import PullCounts, check_account
 from airflow_provider_vobiz.lake.manifest import Manifest
 from airflow_provider_vobiz.lake.paths import LakeLayout

@@ -11,9 +11,6 @@ from typing import Any
 from airflow_provider_vobiz.cdr.normalize import Normalizer
 from airflow_provider_vobiz.lake.ingest.errors import RejectThresholdError
 
-#: Default share of the records read that may be quarantined before the day fails (see ``check_rejects``).
-DEFAULT_MAX_REJECT_RATIO = 0.01
-
 
 class RejectFile:
     """``rejects.jsonl``: one ``{"reason", "record"}`` object per line, written as records are rejected."""
