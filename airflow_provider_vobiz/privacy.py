@@ -16,7 +16,7 @@ dashes allowed between them (``+91 98765 43210``, ``080-6548-0214``, ``TRK919876
 UUIDs, ISO dates and times, dotted IP addresses, and shorter numbers (codes, counts, short codes such as
 1909), which identify no subscriber.
 
-The key is the password of the Airflow connection ``config.HMAC_CONN_ID``; operators resolve it and hand
+The key is the password of the Airflow connection ``settings.HMAC_CONN_ID``; operators resolve it and hand
 the bytes to :class:`NumberPolicy`. Nothing here logs or prints the key.
 """
 

@@ -35,14 +35,33 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_vobiz.hooks import request_log
 from airflow_provider_vobiz.hooks.config import (
+    DEFAULT_BACKOFF_BASE,
+    DEFAULT_BACKOFF_MAX,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_PAGE_CONCURRENCY,
+    DEFAULT_PROGRESS_INTERVAL,
+    DEFAULT_RETRY_BUDGET,
+    DEFAULT_TIMEOUT,
+    MAX_PAGE_CONCURRENCY,
     Settings,
     is_loopback,
     make_client,
     normalise_base_url,
     settings_from_connection,
 )
-from airflow_provider_vobiz.hooks.exceptions import VobizApiError, VobizAuthError
+from airflow_provider_vobiz.hooks.exceptions import (
+    VobizApiError,
+    VobizAuthError,
+    VobizBadRequestError,
+    VobizNotFoundError,
+    VobizPaginationError,
+    VobizRateLimitError,
+    VobizRetryBudgetExceeded,
+    VobizServerError,
+    VobizTransportError,
+)
 from airflow_provider_vobiz.hooks.export import (
+    EXPORT_CHUNK_BYTES,
     CsvRowCounter,
     ExportResult,
     ExportTarget,
@@ -65,6 +84,7 @@ from airflow_provider_vobiz.hooks.pagination import (
     page_from_body,
 )
 from airflow_provider_vobiz.hooks.responses import (
+    REQUEST_ID_HEADERS,
     check_response,
     compose,
     decode_json,
@@ -75,8 +95,35 @@ from airflow_provider_vobiz.hooks.retry import Retryable, RetryPolicy, with_retr
 
 T = TypeVar("T")
 
-# Names callers import from here (the connection form, tests), beside the hook itself.
-__all__ = ["CdrPage", "ExportResult", "IterationStats", "VobizHook", "is_loopback", "normalise_base_url"]
+# Names callers import from here (the connection form, tests, code written against earlier releases), beside
+# the hook itself; each is defined in the module of its concern.
+__all__ = [
+    "DEFAULT_BACKOFF_BASE",
+    "DEFAULT_BACKOFF_MAX",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_PAGE_CONCURRENCY",
+    "DEFAULT_PROGRESS_INTERVAL",
+    "DEFAULT_RETRY_BUDGET",
+    "DEFAULT_TIMEOUT",
+    "EXPORT_CHUNK_BYTES",
+    "MAX_PAGE_CONCURRENCY",
+    "REQUEST_ID_HEADERS",
+    "CdrPage",
+    "ExportResult",
+    "IterationStats",
+    "VobizApiError",
+    "VobizAuthError",
+    "VobizBadRequestError",
+    "VobizHook",
+    "VobizNotFoundError",
+    "VobizPaginationError",
+    "VobizRateLimitError",
+    "VobizRetryBudgetExceeded",
+    "VobizServerError",
+    "VobizTransportError",
+    "is_loopback",
+    "normalise_base_url",
+]
 _CsvRowCounter = CsvRowCounter
 _Retryable = Retryable
 

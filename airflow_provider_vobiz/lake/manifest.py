@@ -37,6 +37,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vobiz.cdr.window import utc_now_iso  # noqa: F401 (its home is cdr.window; kept for earlier imports)
 from airflow_provider_vobiz.lake.storage import stable_json
 from airflow_provider_vobiz.text_values import int_or_none
 

@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from airflow_provider_vobiz import config
+from airflow_provider_vobiz import settings
 from airflow_provider_vobiz.lake.paths import REPORT_FORMATS, LakeLayout
 from airflow_provider_vobiz.plugins.catalog import (
     MEDIA_TYPES,
@@ -78,9 +78,7 @@ _env.filters["count"] = lambda v: "–" if v is None else f"{v:,}"
 # -- configuration ---------------------------------------------------------------------------------------
 def lake_uri() -> str:
     """The lake URI: Variable ``vobiz_lake_uri`` (the metastore in the api-server, or AIRFLOW_VAR_*)."""
-    from airflow.sdk import Variable
-
-    return str(Variable.get(config.VAR_LAKE_URI, default=config.DEFAULT_LAKE_URI))
+    return str(settings.resolve("lake_uri"))
 
 
 def catalog() -> ReportCatalog:
@@ -89,8 +87,8 @@ def catalog() -> ReportCatalog:
     try:
         layout = LakeLayout.from_uri(lake_uri())
     except ValueError as err:
-        raise HTTPException(500, f"Variable {config.VAR_LAKE_URI} is not a lake URI: {err}") from None
-    return ReportCatalog(LakeStorage(config.DEFAULT_AWS_CONN_ID, layout.bucket), layout)
+        raise HTTPException(500, f"Variable {settings.VAR_LAKE_URI} is not a lake URI: {err}") from None
+    return ReportCatalog(LakeStorage(settings.DEFAULT_AWS_CONN_ID, layout.bucket), layout)
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
@@ -180,8 +178,8 @@ def _view_json(view: AccountView) -> dict[str, Any]:
 def install_routes(app: FastAPI) -> None:
     """Add the page's routes to ``app``; each requires read access to both report DAGs."""
     auth = [
-        Depends(requires_access_dag("GET", param_dag_id=config.SUMMARY_DAG_ID)),
-        Depends(requires_access_dag("GET", param_dag_id=config.RETENTION_DAG_ID)),
+        Depends(requires_access_dag("GET", param_dag_id=settings.SUMMARY_DAG_ID)),
+        Depends(requires_access_dag("GET", param_dag_id=settings.RETENTION_DAG_ID)),
     ]
     _install_page(app, auth)
     _install_downloads(app, auth)
@@ -206,7 +204,7 @@ def _page_context(request: Request, call_id: str | None) -> dict[str, Any]:
 def _add_diagnosis(ctx: dict[str, Any], user: Any, call_id: str) -> tuple[int, dict[str, str]]:
     """The diagnose box's answer (or its error) in ``ctx``; the page's status and headers for it."""
     try:
-        ctx["diagnosis"] = DIAGNOSES.run(_user_key(user), call_id, config.DEFAULT_VOBIZ_CONN_ID)
+        ctx["diagnosis"] = DIAGNOSES.run(_user_key(user), call_id, settings.DEFAULT_VOBIZ_CONN_ID)
     except DiagnosisError as err:
         ctx["diagnosis_error"] = str(err)
         if isinstance(err, TooManyDiagnoses):
@@ -313,7 +311,7 @@ def _install_api(app: FastAPI, auth: list[Any]) -> None:
     @app.get("/api/diagnose/{call_id}", dependencies=auth)
     def api_diagnose(call_id: str, user: GetUserDep) -> JSONResponse:
         try:
-            result = DIAGNOSES.run(_user_key(user), call_id, config.DEFAULT_VOBIZ_CONN_ID)
+            result = DIAGNOSES.run(_user_key(user), call_id, settings.DEFAULT_VOBIZ_CONN_ID)
         except DiagnosisError as err:
             status, headers = diagnosis_status(err)
             raise HTTPException(status, str(err), headers=headers or None) from None

@@ -56,11 +56,11 @@ class SimulatorConfig:
         CSV reader's usual block).
     :param hostile_records: per day, records whose free-text fields hold legal but hostile values: thousands
         of characters, HTML markup, spreadsheet formulas, control characters, phone numbers inside other
-        fields, CR, LF, quotes and commas that the export CSV quotes (see ``data.HOSTILE_VALUES``).
+        fields, CR, LF, quotes and commas that the export CSV quotes (see ``malformed.HOSTILE_VALUES``).
         Their uuid, direction, caller number, currency, times and numbers stay valid, so they pass the
         quality suite's critical checks. A record picked as malformed is not also hostile.
     :param multiline_records: per day, records whose free-text fields hold CR, LF or CRLF, quotes and commas,
-        within every field's size limit (see ``data.MULTILINE_VALUES``): legal values that the export CSV
+        within every field's size limit (see ``malformed.MULTILINE_VALUES``): legal values that the export CSV
         quotes (RFC 4180) and that a reader blind to quoted newlines splits. Not also malformed or hostile.
     :param api_retention_days: if set, a ``start_date`` older than ``now - N days`` is a 400.
     :param cache_mb: memory budget for rendered blocks of records.

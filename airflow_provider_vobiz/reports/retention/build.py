@@ -132,7 +132,7 @@ def build_report(
     :param today: the day the report is made on (default: today in the reports' timezone).
     """
     from airflow_provider_vobiz import __version__
-    from airflow_provider_vobiz.config import DEFAULT_TIMEZONE
+    from airflow_provider_vobiz.settings import DEFAULT_TIMEZONE
 
     today = today or local_today(DEFAULT_TIMEZONE)
     return {

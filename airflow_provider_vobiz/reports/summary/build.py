@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from airflow_provider_vobiz.diagnosis import rules as diag
 from airflow_provider_vobiz.lake.manifest import QUALITY_STATUSES
-from airflow_provider_vobiz.reports import diagnose as diag
 from airflow_provider_vobiz.reports.render import REFERENCE_LABEL
 from airflow_provider_vobiz.reports.summary.config import HANGUP_CLASS_NAMES, REPORT_NAME, SummaryConfig
 from airflow_provider_vobiz.reports.summary.inputs import DayInput
