@@ -32,6 +32,8 @@ from airflow_provider_vobiz.lake.manifest import Manifest
 from airflow_provider_vobiz.lake.paths import MANIFEST_NAME
 
 if TYPE_CHECKING:
+    import pyarrow.fs as pafs
+
     from airflow_provider_vobiz.lake.paths import LakeLayout
     from airflow_provider_vobiz.lake.storage import LakeStorage
 
@@ -178,6 +180,29 @@ def cdr_dataset(
         decode and to hand to DuckDB).
     """
     paths = [storage.path(k) for k in published_part_keys(storage, layout, account_id, days)]
+    return parts_dataset(
+        storage.filesystem, storage.path(layout.cdr_root), paths, dictionary_columns=dictionary_columns
+    )
+
+
+def parts_dataset(
+    filesystem: pafs.FileSystem,
+    base_dir: str,
+    paths: Sequence[str],
+    *,
+    dictionary_columns: Sequence[str] = (),
+) -> pads.Dataset:
+    """A dataset over exactly these part files, ``account_id`` and ``call_date`` (a date) from their Hive keys.
+
+    For a caller that already holds the manifests it cites (a report), so the parts read are the ones it
+    names; :func:`cdr_dataset` finds them from the manifests.
+
+    :param filesystem: the pyarrow filesystem the paths are on.
+    :param base_dir: the ``cdr/`` folder the Hive keys start under (``bucket/…/cdr``).
+    :param paths: the part files (``bucket/key``); none: an empty dataset of the same schema.
+    :param dictionary_columns: string columns to read dictionary-encoded (few distinct values: cheaper to
+        decode and to hand to DuckDB).
+    """
     schema = DATASET_SCHEMA
     fmt = pads.ParquetFileFormat()
     if dictionary_columns:
@@ -186,11 +211,13 @@ def cdr_dataset(
         schema = pa.schema(
             [pa.field(f.name, pa.dictionary(pa.int32(), f.type)) if f.name in wanted else f for f in schema]
         )
+    if not paths:
+        return pads.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema))
     return pads.dataset(
-        paths,
-        filesystem=storage.filesystem,
+        list(paths),
+        filesystem=filesystem,
         format=fmt,
         partitioning=PARTITIONING,
-        partition_base_dir=storage.path(layout.cdr_root),
+        partition_base_dir=base_dir.rstrip("/"),
         schema=schema,
     )

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
 from airflow_provider_vobiz.lake.manifest import Manifest
 from airflow_provider_vobiz.lake.paths import LakeLayout
 
@@ -105,35 +104,14 @@ def open_dataset(
     inputs: Sequence[DayInput],
     dictionary_columns: Sequence[str] = (),
 ) -> pads.Dataset:
-    """A dataset over exactly the period's part files; ``account_id``/``call_date`` come from the paths.
+    """A dataset over exactly the period's part files (:func:`lake.read.parts_dataset`).
 
-    Not :func:`lake.read.cdr_dataset`: that one reads the manifests again (a day restated in between would
-    make the figures disagree with the hashes the report cites) and types ``call_date`` as a date, where
-    ``sql/cube.sql`` groups by its text.
+    The parts are the ones the report's inputs cite; reading the manifests again (as
+    :func:`lake.read.cdr_dataset` does) could find a day restated in between, and the figures would then
+    disagree with the hashes the report cites.
     """
-    import pyarrow as pa
-    import pyarrow.dataset as pads
+    from airflow_provider_vobiz.lake.read import parts_dataset  # pyarrow.dataset only when a report runs
 
-    part_schema = pa.schema([("account_id", pa.string()), ("call_date", pa.string())])
-    schema = pa.schema(list(FILE_SCHEMA) + list(part_schema))
     paths = [p for d in inputs for p in d.part_paths]
-    if not paths:
-        return pads.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema))
-    fmt = pads.ParquetFileFormat(
-        read_options=pads.ParquetReadOptions(dictionary_columns=set(dictionary_columns))
-    )
-    if dictionary_columns:
-        schema = pa.schema(
-            [
-                pa.field(f.name, pa.dictionary(pa.int32(), f.type)) if f.name in dictionary_columns else f
-                for f in schema
-            ]
-        )
-    return pads.dataset(
-        paths,
-        schema=schema,
-        filesystem=fs,
-        format=fmt,
-        partitioning=pads.partitioning(part_schema, flavor="hive"),
-        partition_base_dir=f"{layout.bucket}/{layout.cdr_root}".rstrip("/"),
-    )
+    base_dir = f"{layout.bucket}/{layout.cdr_root}"
+    return parts_dataset(fs, base_dir, paths, dictionary_columns=dictionary_columns)

@@ -39,7 +39,7 @@ WITH p AS (
     FROM cdr
 )
 SELECT
-    call_date,
+    CAST(call_date AS VARCHAR)                            AS call_date,  -- the lake types it as a date
     call_direction                                        AS dir,
     coalesce(billsec, 0) > 0                              AS ans,
     coalesce(billsec, 0)                                  AS billsec,
