@@ -20,7 +20,7 @@ Pass ``layout.tokenised()`` to read the tokenised zone the same way.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
@@ -140,6 +140,18 @@ def read_columns(storage: LakeStorage, keys: Sequence[str], columns: Iterable[st
         schema=schema,
     )
     return dataset.to_table(columns=names)
+
+
+def iter_row_groups(storage: LakeStorage, keys: Iterable[str]) -> Iterator[pa.Table]:
+    """The rows of the parts at ``keys``, in order, one row group at a time in the file schema: memory is
+    bounded by a row group, for a reader that rewrites a whole day (the tokenised zone)."""
+    import pyarrow.parquet as pq
+
+    for key in keys:
+        with storage.filesystem.open_input_file(storage.path(key)) as fh:
+            parquet = pq.ParquetFile(fh)
+            for group in range(parquet.num_row_groups):
+                yield parquet.read_row_group(group).cast(FILE_SCHEMA)
 
 
 def partition_table(

@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from airflow_provider_vobiz.cdr.schema import EXTRA_COLUMN, FILE_SCHEMA, PHONE_FIELDS
 from airflow_provider_vobiz.cdr.window import utc_now_iso
 from airflow_provider_vobiz.lake.manifest import Manifest
 from airflow_provider_vobiz.lake.publish import publish_partition
-from airflow_provider_vobiz.lake.read import partition_manifest
+from airflow_provider_vobiz.lake.read import iter_row_groups, partition_manifest
 from airflow_provider_vobiz.lake.writer import PartWriter, file_metadata
 from airflow_provider_vobiz.privacy import NumberPolicy, hmac_token
 
@@ -176,12 +175,8 @@ def _tokenise_parts(
     """Tokenise the source's parts, a row group at a time, into local parts in ``directory``; returns them
     and their rows (which must be the source manifest's row count)."""
     writer = PartWriter(directory, file_metadata(account_id, str(call_date), source.timezone or ""))
-    for part_key in source.part_keys(layout.partition_prefix(account_id, call_date)):
-        with storage.filesystem.open_input_file(storage.path(part_key)) as fh:
-            parquet = pq.ParquetFile(fh)
-            for group in range(parquet.num_row_groups):
-                table = parquet.read_row_group(group).cast(FILE_SCHEMA)
-                writer.write(tokenise_table(table, key))
+    for table in iter_row_groups(storage, source.part_keys(layout.partition_prefix(account_id, call_date))):
+        writer.write(tokenise_table(table, key))
     parts = writer.close()
     if writer.rows != source.row_count:
         raise TokenisedZoneError(
