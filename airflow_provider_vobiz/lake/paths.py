@@ -31,6 +31,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from airflow_provider_vobiz.cdr.window import parse_day
+
 _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _PERIOD_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 _TOPIC_RE = re.compile(r"^[a-z][a-z0-9_]*(/[a-z_]+=[0-9A-Za-z_.-]+)?$")
@@ -67,14 +69,7 @@ def _check_account(account_id: str) -> str:
 
 
 def _day(value: dt.date | str) -> str:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    try:
-        return dt.date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise ValueError(f"{value!r} is not a calendar day (YYYY-MM-DD)") from None
+    return parse_day(value).isoformat()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from airflow_provider_vobiz.cdr.schema import FILE_SCHEMA
-from airflow_provider_vobiz.cdr.window import utc_now_iso
+from airflow_provider_vobiz.cdr.window import parse_day, utc_now_iso
 from airflow_provider_vobiz.lake.integrity import check_partition
 from airflow_provider_vobiz.lake.manifest import (
     QUALITY_FAILED,
@@ -110,14 +110,10 @@ def suite_parameters(manifest: Manifest | dict[str, Any]) -> dict[str, Any]:
 
 
 def _iso_day(value: dt.date | str) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
     try:
-        return dt.date.fromisoformat(str(value).strip()).isoformat()
-    except ValueError:
-        raise QualityError(f"call_date {value!r} is not a calendar day (YYYY-MM-DD)") from None
+        return parse_day(value).isoformat()
+    except ValueError as err:
+        raise QualityError(str(err)) from None
 
 
 # -- the whole step ---------------------------------------------------------------------------------------------
