@@ -66,6 +66,7 @@ def check_api_age(
         )
 
 
+# About 40 of its lines are the documented signature of a public entry point; the body is the day's steps.
 def ingest_day(
     hook: Any,
     storage: LakeStorage,
