@@ -211,7 +211,7 @@ def parts_dataset(
 
     :param filesystem: the pyarrow filesystem the paths are on.
     :param base_dir: the ``cdr/`` folder the Hive keys start under (``bucket/…/cdr``).
-    :param paths: the part files (``bucket/key``); none: an empty dataset of the same schema.
+    :param paths: the part files (``bucket/key``); none: a dataset of no files, with the same schema.
     :param dictionary_columns: string columns to read dictionary-encoded (few distinct values: cheaper to
         decode and to hand to DuckDB).
     """
@@ -223,8 +223,6 @@ def parts_dataset(
         schema = pa.schema(
             [pa.field(f.name, pa.dictionary(pa.int32(), f.type)) if f.name in wanted else f for f in schema]
         )
-    if not paths:
-        return pads.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema))
     return pads.dataset(
         list(paths),
         filesystem=filesystem,
