@@ -287,8 +287,19 @@ def pipeline_env(simulator, lake) -> dict[str, str]:
     }
 
 
-def summary_reports_done(stack: AirflowStack, api: httpx.Client, lake, account: str, days: list[str]):
-    """The asset-triggered summary runs once all finished and every day in ``days`` has its JSON report."""
+def summary_reports_done(
+    stack: AirflowStack,
+    api: httpx.Client,
+    lake,
+    account: str,
+    days: list[str],
+    nudge_after: list[float] | None = None,
+):
+    """The asset-triggered summary runs once all finished and every day in ``days`` has its JSON report.
+
+    :param nudge_after: ``[monotonic time]`` after which, with every run finished and days still unreported,
+        one partition event is announced again (then again a minute later) to release held Asset events.
+    """
     from airflow_provider_vobiz.config import SUMMARY_DAG_ID
     from airflow_provider_vobiz.lake.paths import LakeLayout
 
@@ -301,7 +312,25 @@ def summary_reports_done(stack: AirflowStack, api: httpx.Client, lake, account: 
         .list_objects_v2(Bucket=lake.bucket, Prefix=layout.summary_report_key(account, day, "json"))
         .get("KeyCount", 0)
     }
-    return runs if runs and reported == set(days) else None
+    if runs and reported == set(days):
+        return runs
+    if runs and nudge_after is not None and time.monotonic() > nudge_after[0]:
+        # Every run finished and days are still unreported: Airflow holds the Asset events that came while
+        # the summary DAG was at max_active_runs until another event arrives (an upstream bug). The next
+        # day's partition event releases them in production; announce one reported day again to do the same.
+        nudge_after[0] = time.monotonic() + 60
+        _announce_partition(api, layout, account, sorted(reported or days)[-1], lake.uri)
+    return None
+
+
+def _announce_partition(api: httpx.Client, layout, account: str, day: str, lake_uri: str) -> None:
+    """Post the partition Asset's event for ``day`` through the REST API, as a publish does."""
+    from airflow_provider_vobiz.settings import CDR_PARTITION_ASSET
+
+    assets = api.get("/api/v2/assets", params={"name_pattern": CDR_PARTITION_ASSET.name}).json()["assets"]
+    asset_id = next(a["id"] for a in assets if a["name"] == CDR_PARTITION_ASSET.name)
+    extra = {"account_id": account, "call_date": day, "lake_uri": lake_uri}
+    api.post("/api/v2/assets/events", json={"asset_id": asset_id, "extra": extra}).raise_for_status()
 
 
 @contextmanager

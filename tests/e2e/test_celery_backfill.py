@@ -184,8 +184,9 @@ def test_backfill_on_two_celery_workers_survives_a_killed_worker(
         # The partitions' Asset events trigger the summary DAG, which reports each day. Airflow 3.3 holds the
         # events that arrive while it is at max_active_runs until a later event comes (an upstream bug,
         # github.com/apache/airflow/issues/56050): here the kill run's, in production the next day's.
+        nudge = [time.monotonic() + 90]
         triggered = stack.wait_for(
-            lambda: summary_reports_done(stack, api, s3_lake, account, DAYS),
+            lambda: summary_reports_done(stack, api, s3_lake, account, DAYS, nudge),
             300,
             "the week's summary reports",
         )
